@@ -7,9 +7,10 @@ violation (never only the first), warnings, and the mutation as JSON-patch opera
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+from shared.policy.golang import go_repr
 
 # field.ErrorType strings of the apiserver (k8s.io/apimachinery/pkg/util/validation/field).
 INVALID: Final = "FieldValueInvalid"
@@ -22,6 +23,8 @@ TOO_MANY: Final = "FieldValueTooMany"
 TYPE_INVALID: Final = "FieldValueTypeInvalid"
 NOT_FOUND: Final = "FieldValueNotFound"
 INTERNAL: Final = "InternalError"
+UNKNOWN_FIELD: Final = "FieldValueUnknown"
+"""Not an apiserver field error: strict field validation's ``unknown field "spec.x"``."""
 
 _TYPE_TEXT: Final = {
     INVALID: "Invalid value",
@@ -48,20 +51,8 @@ _OMIT_VALUE: Final = object()
 
 
 def render_value(value: Any) -> str:
-    """Render a bad value the way field.Error does (Go %#v-like for scalars, type for objects)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, dict):
-        return '"object"'
-    if isinstance(value, list):
-        return '"array"'
-    return json.dumps(str(value))
+    """Render a bad value the way field.Error does (%q for strings, %v for numbers, %#v else)."""
+    return go_repr(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +75,15 @@ class Violation:
     @property
     def message(self) -> str:
         """``<path>: <Type text>: <value>: <detail>`` exactly as the apiserver prints it."""
-        parts = [self.path or "<root>", _TYPE_TEXT.get(self.type, self.type)]
-        if self.value is not _OMIT_VALUE and self.type not in (REQUIRED, FORBIDDEN, TOO_MANY):
+        if self.type == UNKNOWN_FIELD:
+            return self.detail
+        parts = [self.path or "<nil>", _TYPE_TEXT.get(self.type, self.type)]
+        if self.value is not _OMIT_VALUE and self.type not in (
+            REQUIRED,
+            FORBIDDEN,
+            TOO_LONG,
+            INTERNAL,
+        ):
             parts.append(render_value(self.value))
         if self.detail:
             parts.append(self.detail)

@@ -1,0 +1,131 @@
+"""Webhook-only admission rules (SPEC §4 W1-W6): the rules CEL cannot express well.
+
+This is the only module that holds admission rules in Python; everything a CRD can say lives in
+the CRD YAML. Each rule is a pure function of the (defaulted) object and never reads the
+cluster. Messages name the field and say the fix; a token value is never quoted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Final
+
+from shared.naming import channel_env_segment
+from shared.policy.verdict import FORBIDDEN, INVALID, Violation
+
+_CREDENTIALS: Final = (
+    ("telegram", "botToken", "telegram bot token"),
+    ("slack", "botToken", "slack bot token"),
+    ("slack", "appToken", "slack app token"),
+)
+_ENV_SOURCES_DENIED: Final = ("configMapKeyRef", "fieldRef", "resourceFieldRef", "fileKeyRef")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _credentials(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(channel name, path, label, credential) for every channel credential present."""
+    for i, channel in enumerate(_list(spec.get("channels"))):
+        ch = _dict(channel)
+        for block, key, label in _CREDENTIALS:
+            cred = _dict(ch.get(block)).get(key)
+            if isinstance(cred, dict):
+                yield str(ch.get("name", "")), f"spec.channels[{i}].{block}.{key}", label, cred
+
+
+def agentharness_rules(obj: dict[str, Any], namespace: str) -> tuple[list[Violation], list[str]]:
+    """W1-W6 for an AgentHarness: (violations, warnings)."""
+    spec = _dict(obj.get("spec"))
+    substrate = spec.get("runtime") == "substrate"
+    violations: list[Violation] = []
+    warnings: list[str] = []
+
+    for name, path, label, cred in _credentials(spec):
+        value_from = _dict(cred.get("valueFrom"))
+        if substrate and value_from.get("type") == "ConfigMap":  # W1
+            violations.append(
+                Violation(
+                    f"{path}.valueFrom.type",
+                    INVALID,
+                    f'channel "{name}" {label}: Agent Substrate can only inject Secret references '
+                    "into an actor; put the token in a Secret and use type: Secret",
+                    "webhook:W1",
+                    "ConfigMap",
+                )
+            )
+        if "value" in cred:  # W5
+            warnings.append(
+                f'{path}.value: channel "{name}" has an inline {label}; anyone who can read this '
+                f"AgentHarness can read it. Store it in a Secret and use {path}.valueFrom "
+                "with type: Secret"
+            )
+
+    seen: dict[str, tuple[int, str]] = {}  # W2
+    for i, channel in enumerate(_list(spec.get("channels"))):
+        channel_name = _dict(channel).get("name")
+        if not isinstance(channel_name, str) or not channel_name:
+            continue
+        segment = channel_env_segment(channel_name)
+        first = seen.setdefault(segment, (i, channel_name))
+        if first[1] != channel_name:
+            violations.append(
+                Violation(
+                    f"spec.channels[{i}].name",
+                    INVALID,
+                    f'channel names "{first[1]}" (spec.channels[{first[0]}]) and "{channel_name}" '
+                    f"both map to the environment variables KAGENT_SB_CH_{segment}_*; rename one of them",
+                    "webhook:W2",
+                    channel_name,
+                )
+            )
+
+    if substrate:
+        for i, env in enumerate(_list(spec.get("env"))):  # W3
+            source = _dict(_dict(env).get("valueFrom"))
+            for key in _ENV_SOURCES_DENIED:
+                if key in source:
+                    violations.append(
+                        Violation(
+                            f"spec.env[{i}].valueFrom.{key}",
+                            FORBIDDEN,
+                            "the substrate runtime can only apply literal values and secretKeyRef "
+                            f"to the actor; {key} is not supported (use value or secretKeyRef)",
+                            "webhook:W3",
+                        )
+                    )
+        ref = spec.get("modelConfigRef")  # W4
+        if isinstance(ref, str) and "/" in ref.strip():
+            ref_ns = ref.strip().split("/", 1)[0]
+            if ref_ns != namespace:
+                violations.append(
+                    Violation(
+                        "spec.modelConfigRef",
+                        INVALID,
+                        f'on the substrate runtime the ModelConfig must be in the harness namespace "{namespace}" '
+                        "(ate-api resolves its API-key Secret there); copy the ModelConfig into "
+                        f'"{namespace}" and reference it by name',
+                        "webhook:W4",
+                        ref,
+                    )
+                )
+        sub = _dict(spec.get("substrate"))
+        if "gatewayToken" in sub:  # W5
+            warnings.append(
+                "spec.substrate.gatewayToken: an inline gateway token is readable by anyone who can "
+                'read this AgentHarness; store it in a Secret (key "token") and use '
+                "spec.substrate.gatewayTokenSecretRef"
+            )
+        for field in ("image", "network"):  # W6
+            if field in spec:
+                warnings.append(f"spec.{field} is ignored by the substrate runtime")
+    return violations, warnings
+
+
+#: kind -> rule function
+RULES: Final = {("kagent.dev", "AgentHarness"): agentharness_rules}

@@ -1,0 +1,168 @@
+"""The policy engine: the exact admission verdict for one object.
+
+``PolicyEngine.admit`` does what a kube-apiserver holding our CRDs plus our webhook would do:
+prune unknown fields (reported, as ``kubectl``'s default strict field validation does), apply
+schema defaults, apply our mutation, validate metadata, schema and every CEL rule (transition
+rules on UPDATE), then run the webhook-only rules. Rules are compiled once, when the engine is
+built; ``admit`` never reads the cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from shared.errors import InputError
+from shared.policy.admission_rules import RULES
+from shared.policy.crdvalidator import CRDValidator
+from shared.policy.mutation import apply_patch, mutation_patch
+from shared.policy.verdict import INVALID, UNKNOWN_FIELD, Verdict, Violation
+
+DEFAULT_CRD_DIR: Final = (
+    Path(__file__).resolve().parents[2] / "charts" / "kagent-substrate" / "crds"
+)
+_NO_WORK_OPERATIONS: Final = frozenset({"DELETE", "CONNECT"})
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON-like value (much faster than copy.deepcopy)."""
+    if type(value) is dict:
+        return {k: json_copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [json_copy(v) for v in value]
+    return value
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """``kagent.dev/v1alpha2`` -> (``kagent.dev``, ``v1alpha2``); ``v1`` -> (``""``, ``v1``)."""
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+def load_crds(crd_dir: Path) -> list[dict[str, Any]]:
+    """Read every CustomResourceDefinition document under ``crd_dir`` (recursively)."""
+    if not crd_dir.is_dir():
+        raise InputError(f"CRD directory {str(crd_dir)!r} does not exist; pass --crds DIR")
+    crds: list[dict[str, Any]] = []
+    for path in sorted(p for p in crd_dir.rglob("*") if p.suffix in (".yaml", ".yml", ".json")):
+        try:
+            docs = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_Loader))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise InputError(f"cannot read CRD file {str(path)!r}: {exc}") from exc
+        crds += [
+            d for d in docs if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"
+        ]
+    if not crds:
+        raise InputError(f"no CustomResourceDefinition found in {str(crd_dir)!r}")
+    return crds
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Settings that change verdicts."""
+
+    default_worker_pool: str | None = None
+    """Pinned into ``spec.substrate.workerPoolRef`` of substrate objects that name none."""
+    default_namespace: str = "default"
+    """Namespace assumed for objects that do not say (as kubectl's default context)."""
+
+
+class PolicyEngine:
+    """Verdicts for the kinds of a CRD set; build once per process."""
+
+    def __init__(self, validators: list[CRDValidator], config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self.validators = validators
+        self._by_gk: dict[tuple[str, str], CRDValidator] = {
+            (v.group, v.kind): v for v in validators
+        }
+
+    @classmethod
+    def from_dir(
+        cls, crd_dir: Path | None = None, config: EngineConfig | None = None
+    ) -> PolicyEngine:
+        """Load and compile the CRDs of ``crd_dir`` (default: the chart's ``crds/``)."""
+        return cls(
+            [CRDValidator.from_crd(c) for c in load_crds(crd_dir or DEFAULT_CRD_DIR)], config
+        )
+
+    def validator_for(self, api_version: str, kind: str) -> CRDValidator | None:
+        """The validator for a group/kind, whatever the version."""
+        return self._by_gk.get((split_api_version(api_version)[0], kind))
+
+    def governs(self, api_version: str, kind: str) -> bool:
+        """Whether objects of this apiVersion/kind are checked."""
+        return self.validator_for(api_version, kind) is not None
+
+    def admit(
+        self,
+        obj: dict[str, Any],
+        *,
+        old: dict[str, Any] | None = None,
+        operation: str = "CREATE",
+        namespace: str | None = None,
+    ) -> Verdict:
+        """The admission verdict for ``obj`` (``old`` for UPDATE); ``obj`` is not modified."""
+        if operation in _NO_WORK_OPERATIONS:
+            return Verdict(allowed=True)
+        api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
+        validator = self.validator_for(api_version, kind)
+        if validator is None:
+            return Verdict(
+                allowed=True,
+                warnings=(
+                    f"{kind or '<no kind>'} ({api_version or '<no apiVersion>'}) is not governed by kagent-substrate; not checked",
+                ),
+                skipped=True,
+            )
+        group, version = split_api_version(api_version)
+        if version not in validator.served_versions:
+            served = ", ".join(f"{group}/{v}" for v in validator.served_versions)
+            return Verdict(
+                allowed=False,
+                violations=(
+                    Violation(
+                        "apiVersion",
+                        INVALID,
+                        f"{kind} is served as {served}",
+                        "schema:version",
+                        api_version,
+                    ),
+                ),
+            )
+        meta = obj.get("metadata")
+        meta_ns = meta.get("namespace") if isinstance(meta, dict) else None
+        ns = namespace or meta_ns or self.config.default_namespace
+        work = json_copy(obj)
+        old_work = json_copy(old) if old is not None else None
+        if validator.has_status(version):
+            work.pop("status", None)
+            if old_work is not None and "status" in old_work:
+                work["status"] = old_work["status"]
+        unknown = validator.prune(version, work)
+        if old_work is not None:
+            validator.default(version, old_work)
+        patch = mutation_patch(kind, work, ns, self.config.default_worker_pool)
+        apply_patch(work, patch)
+        violations = [
+            Violation(path, UNKNOWN_FIELD, f'unknown field "{path}"', "schema:unknown-field")
+            for path in unknown
+        ]
+        violations += validator.validate(version, work, old_work)
+        warnings: list[str] = []
+        rules = RULES.get((group, kind))
+        if rules is not None:
+            extra, warned = rules(work, ns)
+            violations += extra
+            warnings += warned
+        return Verdict(
+            allowed=not violations,
+            violations=tuple(violations),
+            warnings=tuple(warnings),
+            patch=tuple(patch),
+        )

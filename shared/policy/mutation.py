@@ -1,0 +1,64 @@
+"""The admission mutation of SPEC §4: pin snapshots location and worker pool on substrate objects.
+
+Pinning at admission means a later change of cluster defaults never moves an existing
+harness's snapshots or pool. Idempotent: a second pass yields no patch. Nothing else changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.naming import default_snapshots_location
+
+_SUBSTRATE_SELECTOR = {
+    "AgentHarness": ("runtime", "substrate"),
+    "SandboxAgent": ("platform", "substrate"),
+}
+
+
+def mutation_patch(
+    kind: str, obj: dict[str, Any], namespace: str, default_worker_pool: str | None
+) -> list[dict[str, Any]]:
+    """JSON-patch operations that pin ``spec.substrate`` defaults (empty when nothing to pin)."""
+    selector = _SUBSTRATE_SELECTOR.get(kind)
+    spec = obj.get("spec")
+    if selector is None or not isinstance(spec, dict) or spec.get(selector[0]) != selector[1]:
+        return []
+    substrate = spec.get("substrate")
+    name = (obj.get("metadata") or {}).get("name")
+    if not isinstance(substrate, dict) or not isinstance(name, str) or not name:
+        return []
+    ops: list[dict[str, Any]] = []
+    location = default_snapshots_location(namespace, name)
+    snapshots = substrate.get("snapshotsConfig")
+    if snapshots is None:
+        ops.append(
+            {
+                "op": "add",
+                "path": "/spec/substrate/snapshotsConfig",
+                "value": {"location": location},
+            }
+        )
+    elif isinstance(snapshots, dict) and "location" not in snapshots:
+        ops.append(
+            {"op": "add", "path": "/spec/substrate/snapshotsConfig/location", "value": location}
+        )
+    if default_worker_pool and substrate.get("workerPoolRef") is None:
+        ops.append(
+            {
+                "op": "add",
+                "path": "/spec/substrate/workerPoolRef",
+                "value": {"name": default_worker_pool},
+            }
+        )
+    return ops
+
+
+def apply_patch(obj: dict[str, Any], ops: list[dict[str, Any]]) -> None:
+    """Apply our own ``add`` operations in place (the only op the mutation emits)."""
+    for op in ops:
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]
+        target = obj
+        for part in parts[:-1]:
+            target = target[part]
+        target[parts[-1]] = op["value"]
