@@ -1,0 +1,50 @@
+"""On-disk snapshot of the store, so a restarted stand-in keeps its objects."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from devstack.kubeapi.storage import Store
+
+log = logging.getLogger(__name__)
+
+
+def save(path: Path, data: dict[str, Any]) -> None:
+    """Write a snapshot atomically (mode 0600: it may hold Secret data)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, separators=(",", ":"))
+    tmp.replace(path)
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    """Read a snapshot, or None when there is none."""
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    return data
+
+
+async def flush(store: Store, path: Path) -> None:
+    """Save the store if it changed since the last save."""
+    if not store.dirty:
+        return
+    store.dirty = False
+    await asyncio.to_thread(save, path, store.dump())
+
+
+async def keep_saved(store: Store, path: Path, interval: float) -> None:
+    """Save every ``interval`` seconds while objects change (until cancelled)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await flush(store, path)
+        except OSError as exc:
+            log.warning("snapshot %s not written: %s", path, exc)
