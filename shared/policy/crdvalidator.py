@@ -22,7 +22,17 @@ from shared.policy.schema import (
     prune_and_default,
     validate,
 )
-from shared.policy.verdict import Violation
+from shared.policy.verdict import (
+    NOT_SUPPORTED,
+    REQUIRED,
+    TOO_LONG,
+    TOO_MANY,
+    TYPE_INVALID,
+    Violation,
+)
+
+#: Schema error types after which the apiserver does not run CEL rules (``hasBlockingErr``).
+BLOCKING_TYPES = frozenset({NOT_SUPPORTED, REQUIRED, TOO_LONG, TOO_MANY, TYPE_INVALID})
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +168,7 @@ class CRDValidator:
         errors = validate_metadata(obj.get("metadata"), self.namespaced)
         ctx = Context(errors=errors)
         validate(v.root, obj, ABSENT if old is None else old, "", ctx)
-        if ctx.type_error:
+        if any(e.type in BLOCKING_TYPES for e in errors):
             if v.root.has_rules_below:
                 errors.append(blocked_violation())
         else:

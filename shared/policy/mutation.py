@@ -30,18 +30,14 @@ def mutation_patch(
         return []
     ops: list[dict[str, Any]] = []
     location = default_snapshots_location(namespace, name)
-    snapshots = substrate.get("snapshotsConfig")
-    if snapshots is None:
+    # Only an absent block is pinned: an explicit block without location stays a schema error.
+    if substrate.get("snapshotsConfig") is None:
         ops.append(
             {
                 "op": "add",
                 "path": "/spec/substrate/snapshotsConfig",
                 "value": {"location": location},
             }
-        )
-    elif isinstance(snapshots, dict) and "location" not in snapshots:
-        ops.append(
-            {"op": "add", "path": "/spec/substrate/snapshotsConfig/location", "value": location}
         )
     if default_worker_pool and substrate.get("workerPoolRef") is None:
         ops.append(

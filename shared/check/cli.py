@@ -1,0 +1,160 @@
+"""`kagent-substrate check`: the exact admission verdict for manifests, offline, for CI.
+
+Exit codes: 0 every object allowed, 1 any object denied, 2 usage or unreadable/unparseable
+input, 3 internal error. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from shared.check.inputs import Document, Problem, iter_paths, parse_documents, read_text
+from shared.check.report import RENDERERS, Report, render_text
+from shared.check.run import ObjectKey, check_documents, object_key
+from shared.errors import InputError
+from shared.policy.engine import EngineConfig, PolicyEngine
+
+EXIT_ALLOWED: Final = 0
+EXIT_DENIED: Final = 1
+EXIT_INPUT: Final = 2
+EXIT_INTERNAL: Final = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse exits 2 already; keep one line, no usage spam
+        self.print_usage(sys.stderr)
+        print(f"kagent-substrate check: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `check` argument parser."""
+    p = _Parser(
+        prog="kagent-substrate check",
+        description=(
+            "Check AgentHarness and SandboxAgent manifests exactly as a cluster with the "
+            "kagent-substrate CRDs and webhook would admit them (schema, defaults, CEL rules, "
+            "webhook rules). Objects of other kinds are skipped and counted."
+        ),
+        epilog="Exit codes: 0 all allowed, 1 any denied, 2 usage or unreadable input, 3 internal error.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="files, directories (recursive *.yaml, *.yml, *.json) or - for stdin",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=["text", "json", "junit", "sarif"],
+        default="text",
+        help="output format (default: text)",
+    )
+    p.add_argument(
+        "--old",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="previous versions of the objects: pairs by kind/namespace/name and checks as UPDATE (transition rules)",
+    )
+    p.add_argument(
+        "--crds",
+        type=Path,
+        metavar="DIR",
+        help="check against the CRDs in DIR instead of the built-in ones",
+    )
+    p.add_argument(
+        "-n",
+        "--namespace",
+        default="default",
+        help="namespace of objects that name none (default: default)",
+    )
+    p.add_argument(
+        "--default-worker-pool",
+        metavar="NAME",
+        help="the webhook's default WorkerPool, pinned into substrate objects that name none",
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="text output: list allowed objects too"
+    )
+    return p
+
+
+def _documents(paths: list[str]) -> Iterator[Document | Problem]:
+    for path in iter_paths(paths):
+        if isinstance(path, Problem):
+            yield path
+            continue
+        text = read_text(path)
+        if isinstance(text, Problem):
+            yield text
+            continue
+        yield from parse_documents("<stdin>" if path == "-" else path, text)
+
+
+def _old_objects(
+    paths: list[str], default_ns: str, report: Report
+) -> dict[ObjectKey, dict[str, Any]]:
+    old: dict[ObjectKey, dict[str, Any]] = {}
+    for item in _documents(paths):
+        if isinstance(item, Problem):
+            report.problems.append(item)
+        else:
+            old[object_key(item.obj, default_ns)] = item.obj
+    return old
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check, print, and return the exit code."""
+    if args.paths.count("-") + sum(p == "-" for p in args.old) > 1:
+        print("kagent-substrate check: error: stdin (-) can be read only once", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        engine = PolicyEngine.from_dir(
+            args.crds,
+            EngineConfig(
+                default_worker_pool=args.default_worker_pool, default_namespace=args.namespace
+            ),
+        )
+    except InputError as exc:
+        print(f"kagent-substrate check: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    old_report = Report()
+    old = _old_objects(args.old, args.namespace, old_report) if args.old else None
+    report = check_documents(engine, _documents(args.paths), old)
+    report.problems[:0] = old_report.problems
+    out = (
+        RENDERERS[args.output](report)
+        if args.output != "text"
+        else render_text(report, args.verbose)
+    )
+    sys.stdout.write(out)
+    if report.problems:
+        return EXIT_INPUT
+    return EXIT_DENIED if report.denied else EXIT_ALLOWED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; maps every failure to an exit code, never a traceback."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_INPUT
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_ALLOWED
+    except Exception as exc:  # the tool broke, not the input: say so, exit 3
+        print(
+            f"kagent-substrate check: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in kagent-substrate; please report it with the input that caused it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

@@ -1,0 +1,252 @@
+"""Inputs of `check`: files, directories and stdin -> documents that remember their lines.
+
+YAML is parsed with libyaml (the C loader) into nodes that carry marks, then constructed into
+plain JSON-like values the way Kubernetes reads YAML (timestamps stay strings). Hostile input
+is refused with a clear message instead of a crash: documents over the API server's 3 MiB
+request limit, nesting deeper than `MAX_DEPTH`, alias bombs, duplicate keys.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+import yaml
+
+MAX_DOCUMENT_BYTES: Final = 3 * 1024 * 1024
+MAX_DEPTH: Final = 100
+MAX_EXPANDED_NODES: Final = 200_000
+SUFFIXES: Final = (".yaml", ".yml", ".json")
+STDIN: Final = "<stdin>"
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """libyaml's safe loader, with timestamps kept as strings (as sigs.k8s.io/yaml does)."""
+
+
+_Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One Kubernetes object from an input, with what is needed to find lines again."""
+
+    file: str
+    index: int
+    line: int
+    obj: Any
+    node: yaml.Node
+
+    def line_of(self, path: str) -> int:
+        """The 1-based line of a field path like ``spec.channels[1].name`` (or its parent)."""
+        return line_of(self.node, path, self.line)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Input that cannot be checked: unreadable, not YAML, not an object, too large."""
+
+    file: str
+    index: int | None
+    line: int | None
+    message: str
+
+
+def iter_paths(paths: list[str]) -> Iterator[str | Problem]:
+    """Expand arguments: files as given, directories recursively, ``-`` for stdin."""
+    for raw in paths:
+        if raw == "-":
+            yield "-"
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+            )
+            if not found:
+                yield Problem(raw, None, None, f"no *.yaml, *.yml or *.json files under {raw}")
+            yield from found
+        elif path.is_file():
+            yield raw
+        elif path.exists():
+            yield Problem(raw, None, None, f"{raw} is not a regular file or directory")
+        else:
+            yield Problem(raw, None, None, f"{raw}: no such file or directory")
+
+
+def read_text(path: str, stdin: BinaryIO | None = None) -> str | Problem:
+    """Read a file (or stdin for ``-``) as UTF-8 text."""
+    name = STDIN if path == "-" else path
+    try:
+        if path == "-":
+            data = (stdin or sys.stdin.buffer).read()
+        else:
+            data = Path(path).read_bytes()
+    except OSError as exc:
+        return Problem(name, None, None, f"cannot read {name}: {exc.strerror or exc}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Problem(name, None, None, f"{name} is not UTF-8 text (byte {exc.start})")
+
+
+def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
+    """Parse a YAML/JSON stream; ``kind: List`` items become documents of their own."""
+    loader = _Loader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            line = node.start_mark.line + 1
+            problem = _limits(node)
+            if problem is not None:
+                yield Problem(name, index, line, problem)
+                index += 1
+                continue
+            data = loader.construct_document(node)
+            yield from _objects(name, index, line, data, node)
+            index += 1
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = mark.line + 1 if mark is not None else None
+        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        yield Problem(name, index, where, f"invalid YAML: {what}")
+    except yaml.YAMLError as exc:
+        yield Problem(name, index, None, f"invalid YAML: {exc}")
+    finally:
+        loader.dispose()
+
+
+def _objects(
+    name: str, index: int, line: int, data: Any, node: yaml.Node
+) -> Iterator[Document | Problem]:
+    if data is None:
+        return  # an empty document, as kubectl skips it
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        yield Problem(
+            name,
+            index,
+            line,
+            f"document {index} is {kind}, not a Kubernetes object (a mapping with apiVersion and kind)",
+        )
+        return
+    if data.get("kind") == "List" and "items" in data and not isinstance(data["items"], list):
+        yield Problem(name, index, line, f"document {index} is a List whose items is not a list")
+        return
+    if data.get("kind") == "List" and isinstance(data.get("items"), list):
+        items_node = _child(node, "items")
+        for i, item in enumerate(data["items"]):
+            item_node = _child(items_node, i) if items_node is not None else None
+            item_line = item_node.start_mark.line + 1 if item_node is not None else line
+            yield from _objects(name, index, item_line, item, item_node or node)
+        return
+    missing = [
+        k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)
+    ]
+    if missing:
+        yield Problem(
+            name,
+            index,
+            line,
+            f"{' and '.join(missing)} must be set to strings (e.g. apiVersion: kagent.dev/v1alpha2, kind: AgentHarness)",
+        )
+        return
+    yield Document(name, index, line, data, node)
+
+
+def _limits(root: yaml.Node) -> str | None:
+    """Size, depth, alias-expansion and duplicate-key checks, iteratively (no recursion)."""
+    size = root.end_mark.index - root.start_mark.index
+    if size > MAX_DOCUMENT_BYTES:
+        return (
+            f"document is {size / 1048576:.1f} MiB; the Kubernetes API server accepts at most 3 MiB "
+            "per object; split it or move large data out of the manifest"
+        )
+    expanded = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        expanded += 1
+        if expanded > MAX_EXPANDED_NODES:
+            return f"document expands to more than {MAX_EXPANDED_NODES} nodes (excessive aliasing?)"
+        if depth > MAX_DEPTH:
+            return f"document is nested deeper than {MAX_DEPTH} levels (line {node.start_mark.line + 1}); no Kubernetes object is that deep"
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    here = key.start_mark.line + 1
+                    if key.value in keys:
+                        return f'duplicate key "{key.value}" at line {here} (first at line {keys[key.value]})'
+                    keys[key.value] = here
+                stack.append((value, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
+    return None
+
+
+def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
+    if isinstance(key, int):
+        if isinstance(node, yaml.SequenceNode) and 0 <= key < len(node.value):
+            child: yaml.Node = node.value[key]
+            return child
+        return None
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                found: yaml.Node = v
+                return found
+    return None
+
+
+def _key_line(node: yaml.Node, key: str) -> int | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return int(k.start_mark.line) + 1
+    return None
+
+
+def split_path(path: str) -> list[str | int]:
+    """``spec.channels[1].name`` -> ['spec', 'channels', 1, 'name']."""
+    parts: list[str | int] = []
+    for segment in path.split("."):
+        while "[" in segment and segment.endswith("]"):
+            head, _, rest = segment.partition("[")
+            if head:
+                parts.append(head)
+            index, _, segment = rest.partition("]")
+            parts.append(int(index) if index.isdigit() else index)
+            segment = segment.lstrip(".")
+        if segment:
+            parts.append(segment)
+    return parts
+
+
+def line_of(root: yaml.Node, path: str, default: int) -> int:
+    """Line of the field at ``path`` (the key's line), or of its deepest existing parent."""
+    if not path or path.startswith("<"):
+        return default
+    node = root
+    line = default
+    for part in split_path(path):
+        if isinstance(part, str):
+            key_line = _key_line(node, part)
+            if key_line is None:
+                return line
+            line = key_line
+        child = _child(node, part)
+        if child is None:
+            return line
+        node = child
+        if isinstance(part, int):
+            line = int(node.start_mark.line) + 1
+    return line

@@ -1,0 +1,65 @@
+"""Run the policy engine over parsed inputs and collect a `Report` (pure, no output)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from shared.check.inputs import Document, Problem
+from shared.check.report import Report, Result
+from shared.policy.engine import PolicyEngine, split_api_version
+
+ObjectKey = tuple[str, str, str, str]
+
+
+def object_key(obj: dict[str, Any], default_namespace: str) -> ObjectKey:
+    """(group, kind, namespace, name) used to pair new objects with old ones for UPDATE."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    assert isinstance(meta, dict)
+    group = split_api_version(str(obj.get("apiVersion", "")))[0]
+    return (
+        group,
+        str(obj.get("kind", "")),
+        str(meta.get("namespace") or default_namespace),
+        str(meta.get("name", "")),
+    )
+
+
+def check_documents(
+    engine: PolicyEngine,
+    items: Iterable[Document | Problem],
+    old: dict[ObjectKey, dict[str, Any]] | None = None,
+) -> Report:
+    """Verdicts for every governed document; problems and skipped kinds are counted."""
+    report = Report()
+    default_ns = engine.config.default_namespace
+    for item in items:
+        if isinstance(item, Problem):
+            report.problems.append(item)
+            continue
+        obj = item.obj
+        if not engine.governs(obj["apiVersion"], obj["kind"]):
+            report.skipped += 1
+            continue
+        key = object_key(obj, default_ns)
+        old_obj = (old or {}).get(key)
+        operation = "UPDATE" if old_obj is not None else "CREATE"
+        verdict = engine.admit(obj, old=old_obj, operation=operation)
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        assert isinstance(meta, dict)
+        report.results.append(
+            Result(
+                file=item.file,
+                index=item.index,
+                line=item.line,
+                api_version=obj["apiVersion"],
+                kind=obj["kind"],
+                namespace=str(meta.get("namespace") or default_ns),
+                name=str(meta.get("name") or meta.get("generateName") or ""),
+                allowed=verdict.allowed,
+                operation=operation,
+                violations=tuple(v.with_line(item.line_of(v.path)) for v in verdict.violations),
+                warnings=verdict.warnings,
+            )
+        )
+    return report
