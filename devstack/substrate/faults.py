@@ -60,7 +60,7 @@ class Faults:
             raise InputError(
                 f"fault method {method!r} is unknown; use one of {', '.join(METHOD_NAMES)} or *"
             )
-        current = self.methods.setdefault(method, MethodFaults())
+        parsed: dict[str, float | int] = {}
         for knob, value in knobs.items():
             if knob not in KNOBS:
                 raise InputError(f"fault knob {knob!r} is unknown; use {', '.join(KNOBS)}")
@@ -70,6 +70,9 @@ class Faults:
                 raise InputError(f"fault {method}:{knob} needs a number, got {value!r}") from None
             if number < 0:
                 raise InputError(f"fault {method}:{knob} must not be negative")
+            parsed[knob] = number
+        current = self.methods.setdefault(method, MethodFaults())
+        for knob, number in parsed.items():
             setattr(current, knob, number)
 
     def clear(self) -> None:
