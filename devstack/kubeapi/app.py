@@ -18,6 +18,7 @@ from devstack.kubeapi.state import ApiState
 log = logging.getLogger(__name__)
 
 STATE: web.AppKey[ApiState] = web.AppKey("state", ApiState)
+USER: web.RequestKey[User] = web.RequestKey("user", User)
 _PUBLIC = {"/version", "/healthz", "/readyz", "/livez"}
 _METHOD_VERBS = {
     "GET": "get",
@@ -67,7 +68,7 @@ async def _authenticate(request: web.Request, handler: Any) -> web.StreamRespons
     user = _user(request, request.app[STATE])
     if user is None:
         raise unauthorized()
-    request["user"] = user
+    request[USER] = user
     resp = await handler(request)
     return resp
 
@@ -89,7 +90,7 @@ async def _resource(
     handlers = ResourceHandlers(state)
     target = parse(state.registry, group, version, [s for s in tail.split("/") if s])
     verb = _verb(request, target.name is not None)
-    user: User = request["user"]
+    user: User = request[USER]
     resource = target.rt.plural + (f"/{target.subresource}" if target.subresource else "")
     if not state.auth.authorize(user, verb, target.rt.group, resource, target.namespace or ""):
         scope = (
@@ -187,7 +188,7 @@ async def _openapi_v2(request: web.Request) -> web.StreamResponse:
 
 async def _faults(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    user: User = request["user"]
+    user: User = request[USER]
     if not state.auth.authorize(user, "*", "*", "*", ""):
         raise forbidden(f'User "{user.name}" may not change devstack faults')
     if request.method == "DELETE":

@@ -130,8 +130,7 @@ def token_review(table: AuthTable, body: dict[str, Any]) -> dict[str, Any]:
         status["audiences"] = (body.get("spec") or {}).get("audiences") or []
     else:
         status["error"] = "invalid bearer token"
-    spec = {k: v for k, v in (body.get("spec") or {}).items() if k != "token"}
-    return {**body, "spec": spec, "status": status}
+    return {**body, "status": status}
 
 
 def subject_access_review(table: AuthTable, body: dict[str, Any]) -> dict[str, Any]:

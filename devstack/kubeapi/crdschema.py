@@ -146,5 +146,11 @@ class CRDSchema:
             message = f'{self._v.kind}.{self._v.group} "{name}" is invalid: ' + ", ".join(
                 f.message for f in found
             )
-        causes = [{"reason": f.type, "message": f.message, "field": f.path} for f in found]
+        causes = [{"reason": f.type, "message": _detail(f), "field": f.path} for f in found]
         return Invalid(message, causes)
+
+
+def _detail(finding: Finding) -> str:
+    """The message without its leading field path (a Status cause carries the field apart)."""
+    prefix = f"{finding.path or '<root>'}: "
+    return finding.message[len(prefix) :] if finding.message.startswith(prefix) else finding.message

@@ -13,8 +13,8 @@ from devstack.kubeapi.resources import ResourceType
 
 VERSION_INFO = {
     "major": "1",
-    "minor": "33",
-    "gitVersion": "v1.33.0-kagent-devstack",
+    "minor": "36",
+    "gitVersion": "v1.36.0-kagent-devstack",
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",
     "buildDate": "2025-01-01T00:00:00Z",

@@ -68,7 +68,7 @@ def group_version(registry: Registry, group: str, version: str) -> dict[str, Any
             }
     return {
         "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": "v1.33.0-kagent-devstack"},
+        "info": {"title": "Kubernetes", "version": "v1.36.0-kagent-devstack"},
         "paths": paths,
         "components": {"schemas": {}},
     }
