@@ -13,12 +13,18 @@ from collections.abc import Sequence
 
 #: subcommand -> (module path, one-line description)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("shared.check.cli", "offline policy check: the exact admission verdict for manifests"),
+    "check": (
+        "shared.check.cli",
+        "offline policy check: the exact admission verdict for manifests",
+    ),
     "webhook": ("webhook.cli", "HTTPS admission webhook (POST /validate, POST /mutate)"),
     "controller": ("controller.cli", "reconcile AgentHarness/SandboxAgent onto Agent Substrate"),
     "devstack": ("devstack.cli", "local stand-ins: Kubernetes API, ate-api, router"),
     "demo": ("devstack.demo", "run the whole product locally on the embedded default"),
-    "export-vap": ("webhook.vap", "write ValidatingAdmissionPolicies for the CEL-expressible rules"),
+    "export-vap": (
+        "webhook.vap",
+        "write ValidatingAdmissionPolicies for the CEL-expressible rules",
+    ),
 }
 
 EXIT_USAGE = 2
