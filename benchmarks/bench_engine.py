@@ -106,7 +106,9 @@ def main() -> None:
     elapsed, rate = bench_check(args.count)
     print("policy engine benchmark")
     print(f"  engine build (load + compile CRDs): {load_ms:8.1f} ms")
-    print(f"  (a) verdict, typical AgentHarness:  median {median:.3f} ms, p99 {p99:.3f} ms  (target <= 0.5 ms)")
+    print(
+        f"  (a) verdict, typical AgentHarness:  median {median:.3f} ms, p99 {p99:.3f} ms  (target <= 0.5 ms)"
+    )
     print(
         f"  (b) check over {args.count} manifests:  {elapsed:.2f} s wall, {rate:,.0f} manifests/s"
         "  (process start, YAML parsing, JSON output included; target >= 1,000/s)"
