@@ -56,7 +56,7 @@ def template_info(obj: dict[str, Any]) -> TemplateInfo:
 
 def backoff(attempt: int, base: float = 0.5, cap: float = MAX_BACKOFF) -> float:
     """Capped exponential backoff with ±20 % jitter."""
-    return min(cap, base * 2 ** min(attempt, 16)) * (0.8 + 0.4 * random.random())
+    return min(cap, base * 2.0 ** min(attempt, 16)) * (0.8 + 0.4 * random.random())
 
 
 async def list_watch(

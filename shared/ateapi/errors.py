@@ -26,7 +26,7 @@ class AteApiError(Exception):
         self.code = code
         self.details = details
         self.hint = hint
-        text = f"ate-api {method}: {details} ({code})" if method else f"ate-api: {details}"
+        text = f"ate-api {method}: {details} ({code})" if method else f"substrate: {details}"
         super().__init__(f"{text}; {hint}" if hint else text)
 
 
