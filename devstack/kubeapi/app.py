@@ -11,7 +11,7 @@ from aiohttp import web
 from devstack.kubeapi import discovery, openapi
 from devstack.kubeapi.auth import User
 from devstack.kubeapi.errors import ApiError, forbidden, internal, method_not_allowed, unauthorized
-from devstack.kubeapi.handlers import ResourceHandlers, json_response
+from devstack.kubeapi.handlers import ResourceHandlers, _flag, json_response
 from devstack.kubeapi.routing import not_served, parse
 from devstack.kubeapi.state import ApiState
 
@@ -75,7 +75,7 @@ async def _authenticate(request: web.Request, handler: Any) -> web.StreamRespons
 
 def _verb(request: web.Request, named: bool) -> str:
     if request.method == "GET":
-        if request.query.get("watch") in ("true", "1") or "/watch/" in request.path:
+        if _flag(request.query.get("watch")) or "/watch/" in request.path:
             return "watch"
         return "get" if named else "list"
     if request.method == "DELETE" and not named:

@@ -83,6 +83,11 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return strip(a) == strip(b)
 
 
+def _flag(value: str | None) -> bool:
+    """A boolean query parameter (clients send ``true``, ``True`` or ``1``)."""
+    return (value or "").lower() in ("true", "1")
+
+
 class ResourceHandlers:
     """Verb handlers sharing one `ApiState`."""
 
@@ -195,7 +200,7 @@ class ResourceHandlers:
         """GET a collection (selectors, limit/continue) or a watch."""
         q = request.query
         matcher = object_matcher(q.get("labelSelector"), q.get("fieldSelector"))
-        if q.get("watch") in ("true", "1"):
+        if _flag(q.get("watch")):
             return await self.watch(request, t, matcher)
         items = [o for o in self.s.store.list(t.rt.key, t.namespace) if matcher(o)]
         meta: dict[str, Any] = {"resourceVersion": str(self.s.store.rv)}
@@ -290,8 +295,8 @@ class ResourceHandlers:
             namespace=t.namespace,
             matcher=matcher,
             resource_version=q.get("resourceVersion", ""),
-            bookmarks=q.get("allowWatchBookmarks") in ("true", "1"),
-            send_initial_events=q.get("sendInitialEvents") in ("true", "1"),
+            bookmarks=_flag(q.get("allowWatchBookmarks")),
+            send_initial_events=_flag(q.get("sendInitialEvents")),
             timeout=timeout,
         )
         return await serve_watch(
