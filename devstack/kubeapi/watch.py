@@ -149,27 +149,30 @@ async def serve_watch(
             await send(typ, render(obj))
         if wr.send_initial_events and wr.bookmarks:
             await send("BOOKMARK", _bookmark(wr, store.rv, initial_end=True))
-        deadline = time.monotonic() + wr.timeout
-        next_bookmark = time.monotonic() + bookmark_interval
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                break
-            wait = deadline - now
-            if wr.bookmarks:
-                wait = max(0.0, min(wait, next_bookmark - now))
-            try:
-                item = await asyncio.wait_for(sub.queue.get(), timeout=wait)
-            except TimeoutError:
-                if wr.bookmarks and time.monotonic() >= next_bookmark and sub.queue.empty():
-                    await send("BOOKMARK", _bookmark(wr, store.rv))
-                    next_bookmark = time.monotonic() + bookmark_interval
-                continue
-            if item is _CLOSE:
-                break
-            ev = sub.translate(item)
-            if ev is not None:
-                await send(ev[0], render(ev[1]))
+        try:
+            deadline = time.monotonic() + wr.timeout
+            next_bookmark = time.monotonic() + bookmark_interval
+            while True:
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                wait = deadline - now
+                if wr.bookmarks:
+                    wait = max(0.0, min(wait, next_bookmark - now))
+                try:
+                    item = await asyncio.wait_for(sub.queue.get(), timeout=wait)
+                except TimeoutError:
+                    if wr.bookmarks and time.monotonic() >= next_bookmark and sub.queue.empty():
+                        await send("BOOKMARK", _bookmark(wr, store.rv))
+                        next_bookmark = time.monotonic() + bookmark_interval
+                    continue
+                if item is _CLOSE:
+                    break
+                ev = sub.translate(item)
+                if ev is not None:
+                    await send(ev[0], render(ev[1]))
+        except ConnectionError:  # the client went away (or the server is stopping)
+            return resp
         with contextlib.suppress(ConnectionError, RuntimeError):
             await resp.write_eof()
         return resp

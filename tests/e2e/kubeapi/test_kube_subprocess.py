@@ -30,9 +30,20 @@ spec:
 def _start(tmp: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
     log = (tmp / "kube.log").open("a")
     proc = subprocess.Popen(
-        [str(BIN / "kagent-substrate"), "devstack", "kube", "--kubeconfig", str(tmp / "kc"),
-         "--state-dir", str(tmp / "state"), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=log, text=True,
+        [
+            str(BIN / "kagent-substrate"),
+            "devstack",
+            "kube",
+            "--kubeconfig",
+            str(tmp / "kc"),
+            "--state-dir",
+            str(tmp / "state"),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + 30
@@ -52,15 +63,33 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 def test_cli_help():
-    out = subprocess.run([str(BIN / "kagent-substrate"), "devstack", "kube", "--help"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [str(BIN / "kagent-substrate"), "devstack", "kube", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.returncode == 0 and "--kubeconfig" in out.stdout
 
 
 def test_product_crds_apply_and_survive_restart(tmp_path: Path):
-    env = {**os.environ, "KUBECONFIG": str(tmp_path / "kc"), "KUBECACHEDIR": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(tmp_path / "kc"),
+        "KUBECACHEDIR": str(tmp_path / "cache"),
+    }
 
-    def kubectl(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-        p = subprocess.run([str(BIN / "kubectl"), *args], input=stdin, env=env, capture_output=True, text=True, timeout=60)
+    def kubectl(
+        *args: str, stdin: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        p = subprocess.run(
+            [str(BIN / "kubectl"), *args],
+            input=stdin,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert not check or p.returncode == 0, p.stderr
         return p
 
@@ -70,11 +99,19 @@ def test_product_crds_apply_and_survive_restart(tmp_path: Path):
         args = [a for d in crds if d.exists() for a in ("-f", str(d))]
         out = kubectl("apply", *args)
         assert "agentharnesses.kagent.dev created" in out.stdout
-        kubectl("wait", "--for=condition=Established", "crd/agentharnesses.kagent.dev", "--timeout=20s")
+        kubectl(
+            "wait", "--for=condition=Established", "crd/agentharnesses.kagent.dev", "--timeout=20s"
+        )
         kubectl("apply", "-f", "-", stdin=HARNESS)
         header = kubectl("get", "ahr").stdout.splitlines()[0].split()
         assert header[:5] == ["NAME", "RUNTIME", "BACKEND", "READY", "ID"] and header[-1] == "AGE"
-        bad = kubectl("apply", "-f", "-", stdin=HARNESS.replace("name: demo", "name: bad").replace("openshell", "nope"), check=False)
+        bad = kubectl(
+            "apply",
+            "-f",
+            "-",
+            stdin=HARNESS.replace("name: demo", "name: bad").replace("openshell", "nope"),
+            check=False,
+        )
         assert bad.returncode == 1 and 'The AgentHarness "bad" is invalid' in bad.stderr
         assert '* spec.runtime: Unsupported value: "nope"' in bad.stderr
     finally:

@@ -63,7 +63,9 @@ class ServerThread:
 
 def make_server(tmp: Path, **kw: Any) -> ServerThread:
     """Start a server with its state under ``tmp``."""
-    cfg = KubeApiConfig(state_dir=tmp / "state", kubeconfig=tmp / "kubeconfig", bookmark_interval=0.2, **kw)
+    cfg = KubeApiConfig(
+        state_dir=tmp / "state", kubeconfig=tmp / "kubeconfig", bookmark_interval=0.2, **kw
+    )
     return ServerThread(cfg)
 
 
@@ -108,12 +110,21 @@ class Kubectl:
     def __init__(self, srv: ServerThread, cache: Path) -> None:
         self.env = {**os.environ, "KUBECONFIG": str(srv.kubeconfig), "KUBECACHEDIR": str(cache)}
 
-    def __call__(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, stdin: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [str(KUBECTL), *args], input=stdin, env=self.env, capture_output=True, text=True, timeout=60
+            [str(KUBECTL), *args],
+            input=stdin,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if check and proc.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
+            )
         return proc
 
     def json(self, *args: str) -> Any:
@@ -144,7 +155,13 @@ TEST_CRD: dict[str, Any] = {
     "spec": {
         "group": "test.kagent.dev",
         "scope": "Namespaced",
-        "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "shortNames": ["wd"], "listKind": "WidgetList"},
+        "names": {
+            "kind": "Widget",
+            "plural": "widgets",
+            "singular": "widget",
+            "shortNames": ["wd"],
+            "listKind": "WidgetList",
+        },
         "versions": [
             {
                 "name": "v1",
@@ -153,7 +170,11 @@ TEST_CRD: dict[str, Any] = {
                 "subresources": {"status": {}},
                 "additionalPrinterColumns": [
                     {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
-                    {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
+                    {
+                        "name": "Ready",
+                        "type": "string",
+                        "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+                    },
                     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
                 ],
                 "schema": {
@@ -163,7 +184,10 @@ TEST_CRD: dict[str, Any] = {
                             "spec": {
                                 "type": "object",
                                 "x-kubernetes-validations": [
-                                    {"rule": "self.size <= 10", "message": "size must be at most 10"}
+                                    {
+                                        "rule": "self.size <= 10",
+                                        "message": "size must be at most 10",
+                                    }
                                 ],
                                 "properties": {
                                     "size": {"type": "integer", "minimum": 0, "default": 1},
@@ -177,7 +201,10 @@ TEST_CRD: dict[str, Any] = {
                                         "type": "array",
                                         "items": {
                                             "type": "object",
-                                            "properties": {"type": {"type": "string"}, "status": {"type": "string"}},
+                                            "properties": {
+                                                "type": {"type": "string"},
+                                                "status": {"type": "string"},
+                                            },
                                         },
                                     }
                                 },
@@ -201,13 +228,25 @@ def ensure_crd(client: kubernetes.client.ApiClient) -> None:
             raise
 
 
-def raw(srv: ServerThread, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any, Any]:
+def raw(
+    srv: ServerThread,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any, Any]:
     """One HTTPS request with the admin token: (status, decoded JSON body, headers)."""
     import urllib3
 
     pool = urllib3.PoolManager(ca_certs=str(srv.server.state_dir / "ca.crt"))
-    hdrs = {"Authorization": f"Bearer {srv.server.token.reveal()}", "Content-Type": "application/json", **(headers or {})}
-    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    hdrs = {
+        "Authorization": f"Bearer {srv.server.token.reveal()}",
+        "Content-Type": "application/json",
+        **(headers or {}),
+    }
+    data = (
+        None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    )
     resp = pool.request(method, srv.server.url + path, body=data, headers=hdrs)
     try:
         decoded = json.loads(resp.data) if resp.data else None

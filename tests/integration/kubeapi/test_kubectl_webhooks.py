@@ -41,10 +41,16 @@ def test_kubectl_apply_get_describe_custom_resource(api, client, kubectl: Kubect
     assert kubectl.json("get", "widget", "w1", "-n", namespace)["metadata"]["generation"] == 2
     described = kubectl("describe", "widget", "w1", "-n", namespace).stdout
     assert "Size:  4" in described and "Kind:         Widget" in described
-    bad = kubectl("apply", "-f", "-", stdin=WIDGET.format(name="w2", ns=namespace, size=11), check=False)
+    bad = kubectl(
+        "apply", "-f", "-", stdin=WIDGET.format(name="w2", ns=namespace, size=11), check=False
+    )
     assert bad.returncode == 1 and "size must be at most 10" in bad.stderr
     strict = kubectl(
-        "apply", "-f", "-", stdin=WIDGET.format(name="w3", ns=namespace, size=1) + "  extra: 1\n", check=False
+        "apply",
+        "-f",
+        "-",
+        stdin=WIDGET.format(name="w3", ns=namespace, size=1) + "  extra: 1\n",
+        check=False,
     )
     assert strict.returncode == 1 and 'unknown field "spec.extra"' in strict.stderr
     kubectl("delete", "widget", "w1", "-n", namespace)
@@ -94,7 +100,9 @@ class Webhook:
             resp["status"] = {"code": 403, "reason": "Forbidden", "message": "size 7 is unlucky"}
         if size == 5:
             resp["warnings"] = ["size 5 is deprecated"]
-        return web.json_response({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": resp})
+        return web.json_response(
+            {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": resp}
+        )
 
     async def _mutate(self, request: web.Request) -> web.Response:
         review = await request.json()
@@ -106,7 +114,9 @@ class Webhook:
             "patchType": "JSONPatch",
             "patch": base64.b64encode(json.dumps(patch).encode()).decode(),
         }
-        return web.json_response({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": resp})
+        return web.json_response(
+            {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": resp}
+        )
 
     def hook(self, path: str, ca_pem: bytes | None = None, **extra: Any) -> dict[str, Any]:
         return {
@@ -118,7 +128,12 @@ class Webhook:
                 "caBundle": base64.b64encode(ca_pem or self.ca.cert_pem).decode(),
             },
             "rules": [
-                {"operations": ["CREATE", "UPDATE"], "apiGroups": ["test.kagent.dev"], "apiVersions": ["*"], "resources": ["widgets"]}
+                {
+                    "operations": ["CREATE", "UPDATE"],
+                    "apiGroups": ["test.kagent.dev"],
+                    "apiVersions": ["*"],
+                    "resources": ["widgets"],
+                }
             ],
             **extra,
         }
@@ -138,7 +153,12 @@ def webhook(tmp_path: Path) -> Iterator[Webhook]:
 
 
 def _register(kubectl: Kubectl, kind: str, name: str, hooks: list[dict[str, Any]]) -> None:
-    doc = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": kind, "metadata": {"name": name}, "webhooks": hooks}
+    doc = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": kind,
+        "metadata": {"name": name},
+        "webhooks": hooks,
+    }
     kubectl("apply", "-f", "-", stdin=json.dumps(doc))
 
 
@@ -147,22 +167,45 @@ def test_webhooks_deny_warn_and_mutate_through_kubectl(fresh_api, webhook: Webho
     c = sync_client(fresh_api)
     ensure_crd(c)
     c.close()
-    sel = {"matchConditions": [{"name": "not-skipped", "expression": "!has(object.metadata.labels) || !('skip' in object.metadata.labels)"}]}
+    sel = {
+        "matchConditions": [
+            {
+                "name": "not-skipped",
+                "expression": "!has(object.metadata.labels) || !('skip' in object.metadata.labels)",
+            }
+        ]
+    }
     _register(kubectl, "ValidatingWebhookConfiguration", "v", [webhook.hook("/validate", **sel)])
-    _register(kubectl, "MutatingWebhookConfiguration", "m", [webhook.hook("/mutate", reinvocationPolicy="IfNeeded")])
-    denied = kubectl("apply", "-f", "-", stdin=WIDGET.format(name="w7", ns="default", size=7), check=False)
+    _register(
+        kubectl,
+        "MutatingWebhookConfiguration",
+        "m",
+        [webhook.hook("/mutate", reinvocationPolicy="IfNeeded")],
+    )
+    denied = kubectl(
+        "apply", "-f", "-", stdin=WIDGET.format(name="w7", ns="default", size=7), check=False
+    )
     assert denied.returncode == 1
-    assert 'admission webhook "validate.test.kagent.dev" denied the request: size 7 is unlucky' in denied.stderr
+    assert (
+        'admission webhook "validate.test.kagent.dev" denied the request: size 7 is unlucky'
+        in denied.stderr
+    )
     assert "Error from server (Forbidden)" in denied.stderr
     warned = kubectl("apply", "-f", "-", stdin=WIDGET.format(name="w5", ns="default", size=5))
     assert "Warning: size 5 is deprecated" in warned.stderr
     obj = kubectl.json("get", "widget", "w5", "-n", "default")
     assert obj["metadata"]["labels"]["mutated"] == "yes"
     review = webhook.calls[-1]
-    assert review["request"]["operation"] == "CREATE" and review["request"]["kind"]["kind"] == "Widget"
-    assert review["request"]["object"]["metadata"]["labels"]["mutated"] == "yes", "validating sees mutations"
+    assert (
+        review["request"]["operation"] == "CREATE" and review["request"]["kind"]["kind"] == "Widget"
+    )
+    assert review["request"]["object"]["metadata"]["labels"]["mutated"] == "yes", (
+        "validating sees mutations"
+    )
     n = len(webhook.calls)
-    skipped = WIDGET.format(name="w7s", ns="default", size=7).replace("app: demo", "app: demo, skip: 'y'")
+    skipped = WIDGET.format(name="w7s", ns="default", size=7).replace(
+        "app: demo", "app: demo, skip: 'y'"
+    )
     kubectl("apply", "-f", "-", stdin=skipped)
     assert len(webhook.calls) == n, "matchConditions false: webhook not called"
 
@@ -173,9 +216,18 @@ def test_webhook_with_wrong_ca_fails_closed(fresh_api, webhook: Webhook, tmp_pat
     ensure_crd(c)
     c.close()
     other_ca = make_ca("not-the-webhook-ca").cert_pem
-    _register(kubectl, "ValidatingWebhookConfiguration", "v", [webhook.hook("/validate", ca_pem=other_ca)])
-    out = kubectl("apply", "-f", "-", stdin=WIDGET.format(name="w1", ns="default", size=1), check=False)
+    _register(
+        kubectl, "ValidatingWebhookConfiguration", "v", [webhook.hook("/validate", ca_pem=other_ca)]
+    )
+    out = kubectl(
+        "apply", "-f", "-", stdin=WIDGET.format(name="w1", ns="default", size=1), check=False
+    )
     assert out.returncode == 1 and 'failed calling webhook "validate.test.kagent.dev"' in out.stderr
     assert "CERTIFICATE_VERIFY_FAILED" in out.stderr and not webhook.calls
-    _register(kubectl, "ValidatingWebhookConfiguration", "v", [webhook.hook("/validate", ca_pem=other_ca, failurePolicy="Ignore")])
+    _register(
+        kubectl,
+        "ValidatingWebhookConfiguration",
+        "v",
+        [webhook.hook("/validate", ca_pem=other_ca, failurePolicy="Ignore")],
+    )
     kubectl("apply", "-f", "-", stdin=WIDGET.format(name="w1", ns="default", size=1))

@@ -29,7 +29,12 @@ async def _collect(stream, count: int, timeout: float = 10.0) -> list[tuple[str,
     async def run() -> None:
         async for ev in stream:
             obj = ev["object"]
-            seen.append((ev["type"], obj.metadata.name if hasattr(obj, "metadata") else obj["metadata"]["name"]))
+            seen.append(
+                (
+                    ev["type"],
+                    obj.metadata.name if hasattr(obj, "metadata") else obj["metadata"]["name"],
+                )
+            )
             if len(seen) >= count:
                 return
 
@@ -40,14 +45,22 @@ async def _collect(stream, count: int, timeout: float = 10.0) -> list[tuple[str,
 async def test_watch_streams_changes_with_selector(aapi, namespace):
     core = aclient.CoreV1Api(aapi)
     rv = (await core.list_namespaced_config_map(namespace)).metadata.resource_version
-    await core.create_namespaced_config_map(namespace, {"metadata": {"name": "pre", "labels": {"w": "1"}}})
+    await core.create_namespaced_config_map(
+        namespace, {"metadata": {"name": "pre", "labels": {"w": "1"}}}
+    )
     w = awatch.Watch()
     stream = w.stream(
-        core.list_namespaced_config_map, namespace, label_selector="w=1", resource_version=rv, timeout_seconds=10
+        core.list_namespaced_config_map,
+        namespace,
+        label_selector="w=1",
+        resource_version=rv,
+        timeout_seconds=10,
     )
     task = asyncio.create_task(_collect(stream, 4))
     await core.create_namespaced_config_map(namespace, {"metadata": {"name": "other"}})
-    await core.create_namespaced_config_map(namespace, {"metadata": {"name": "new", "labels": {"w": "1"}}})
+    await core.create_namespaced_config_map(
+        namespace, {"metadata": {"name": "new", "labels": {"w": "1"}}}
+    )
     await core.patch_namespaced_config_map("new", namespace, {"data": {"a": "b"}})
     await core.patch_namespaced_config_map("pre", namespace, {"metadata": {"labels": {"w": None}}})
     events = await task
@@ -63,7 +76,10 @@ async def test_watch_resumes_from_resource_version(aapi, namespace):
     await core.delete_namespaced_config_map("a", namespace)
     w = awatch.Watch()
     events = await _collect(
-        w.stream(core.list_namespaced_config_map, namespace, resource_version=rv, timeout_seconds=10), 2
+        w.stream(
+            core.list_namespaced_config_map, namespace, resource_version=rv, timeout_seconds=10
+        ),
+        2,
     )
     w.stop()
     assert events == [("ADDED", "a"), ("DELETED", "a")]
@@ -78,13 +94,25 @@ async def test_too_old_resource_version_is_410_then_relist(api, aapi, namespace)
     assert status == 200
     w = awatch.Watch()
     with pytest.raises(ApiException) as err:
-        async for _ in w.stream(core.list_namespaced_config_map, namespace, resource_version=rv, timeout_seconds=5):
+        async for _ in w.stream(
+            core.list_namespaced_config_map, namespace, resource_version=rv, timeout_seconds=5
+        ):
             pass
     assert err.value.status == 410
     relisted = await core.list_namespaced_config_map(namespace)
     assert sorted(c.metadata.name for c in relisted.items) == ["later", "old"]
     fresh = relisted.metadata.resource_version
-    task = asyncio.create_task(_collect(w.stream(core.list_namespaced_config_map, namespace, resource_version=fresh, timeout_seconds=10), 1))
+    task = asyncio.create_task(
+        _collect(
+            w.stream(
+                core.list_namespaced_config_map,
+                namespace,
+                resource_version=fresh,
+                timeout_seconds=10,
+            ),
+            1,
+        )
+    )
     await core.create_namespaced_config_map(namespace, {"metadata": {"name": "after"}})
     assert await task == [("ADDED", "after")]
 
@@ -94,7 +122,12 @@ async def test_bookmarks_carry_the_current_resource_version(api, aapi, namespace
     rv = (await core.list_namespaced_config_map(namespace)).metadata.resource_version
     # raw stream: bookmarks are filtered by the Watch helper
     resp = await core.list_namespaced_config_map(
-        namespace, watch=True, allow_watch_bookmarks=True, resource_version=rv, timeout_seconds=5, _preload_content=False
+        namespace,
+        watch=True,
+        allow_watch_bookmarks=True,
+        resource_version=rv,
+        timeout_seconds=5,
+        _preload_content=False,
     )
     async with resp:
         line = await asyncio.wait_for(resp.content.readline(), 5)
