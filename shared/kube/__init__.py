@@ -1,0 +1,1 @@
+"""Kubernetes client layer: typed errors, a dynamic async client with deadlines, list+watch."""
