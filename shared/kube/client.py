@@ -14,7 +14,7 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Protocol
@@ -400,7 +400,7 @@ class KubeClient:
         field_selector: str | None = None,
         allow_bookmarks: bool = True,
         timeout_seconds: float | None = None,
-    ) -> AsyncIterator[Obj]:
+    ) -> AsyncGenerator[Obj, None]:
         """Raw watch stream: yields ``{"type", "object"}`` dicts until the server ends it.
 
         An ``ERROR`` event raises its Status as a `KubeError` (`Gone` for 410).
