@@ -1,0 +1,151 @@
+"""HTTP handlers: a capped body, the pure `review`, a JSON answer; never a 500 or a traceback.
+
+Small reviews (the common case, a few KiB) are decoded and judged on the event loop: that takes
+well under a millisecond, less than a thread hop. Bodies above ``inline_body_bytes`` go to a
+worker thread so the per-request deadline can answer in time and the loop keeps serving.
+Request bodies are never logged: they may hold inline tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Final
+
+from aiohttp import web
+
+from webhook.deps import DEPS, Deps
+from webhook.review import Outcome, ReviewError, errored, review
+
+log = logging.getLogger(__name__)
+
+JSON: Final = "application/json"
+
+
+def _problem(status: int, message: str) -> web.Response:
+    """A plain JSON error (not an AdmissionReview): HTTP 400 or 413."""
+    body = json.dumps({"error": message}).encode()
+    return web.Response(status=status, body=body, content_type=JSON)
+
+
+def _answer(doc: dict[str, Any]) -> web.Response:
+    return web.Response(body=json.dumps(doc, separators=(",", ":")).encode(), content_type=JSON)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_capped(request: web.Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.readany()
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+
+
+def _decode(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        reason = exc.args[0] if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        raise ReviewError(f"malformed JSON: {str(reason)[:200]}") from None
+
+
+def _judge(deps: Deps, body: bytes, mutate: bool) -> tuple[Any, Outcome]:
+    data = _decode(body)
+    return data, review(deps.engine, data, mutate=mutate)
+
+
+async def _handle(request: web.Request, *, mutate: bool) -> web.Response:
+    deps = request.app[DEPS]
+    cfg = deps.config
+    started = time.perf_counter()
+    if request.content_type != JSON:
+        deps.metrics.bad_request("content-type")
+        return _problem(
+            400, f"Content-Type must be application/json, got {request.content_type[:64]!r}"
+        )
+    too_large = f"request body exceeds {cfg.max_body_bytes} bytes"
+    if request.content_length is not None and request.content_length > cfg.max_body_bytes:
+        deps.metrics.bad_request("too-large")
+        return _problem(413, too_large)
+    data: Any = None
+    try:
+        async with asyncio.timeout(cfg.request_timeout):
+            body = await _read_capped(request, cfg.max_body_bytes)
+            if len(body) <= cfg.inline_body_bytes:
+                data, outcome = _judge(deps, body, mutate)
+            else:
+                loop = asyncio.get_running_loop()
+                data, outcome = await loop.run_in_executor(None, _judge, deps, body, mutate)
+    except _TooLarge:
+        deps.metrics.bad_request("too-large")
+        return _problem(413, too_large)
+    except ReviewError as exc:
+        reason = (
+            "malformed-json" if str(exc).startswith("malformed JSON") else "not-admission-review"
+        )
+        deps.metrics.bad_request(reason)
+        return _problem(400, str(exc))
+    except TimeoutError:
+        deps.metrics.bad_request("deadline")
+        log.warning("admission review exceeded its %.1fs deadline", cfg.request_timeout)
+        message = f"admission review did not finish within {cfg.request_timeout:g}s"
+        return _answer(errored(data, 504, message))
+    except Exception as exc:  # a bug in evaluation must not become a 500 or leak the object
+        log.error("internal error evaluating an admission review: %s", type(exc).__name__)
+        return _answer(errored(data, 500, "internal error evaluating the object; see webhook logs"))
+    seconds = time.perf_counter() - started
+    deps.metrics.observe(outcome.kind, outcome.operation, outcome.allowed, seconds)
+    if log.isEnabledFor(logging.INFO if not outcome.allowed else logging.DEBUG):
+        log.log(
+            logging.INFO if not outcome.allowed else logging.DEBUG,
+            "mutated" if mutate else ("allowed" if outcome.allowed else "denied"),
+            extra={
+                "uid": outcome.uid,
+                "kind": outcome.kind,
+                "namespace": outcome.namespace,
+                "name": outcome.name,
+                "operation": outcome.operation,
+                "allowed": outcome.allowed,
+                "duration_ms": round(seconds * 1000, 3),
+            },
+        )
+    return _answer(outcome.body)
+
+
+async def validate(request: web.Request) -> web.Response:
+    """``POST /validate``: the verdict, every violation, warnings."""
+    return await _handle(request, mutate=False)
+
+
+async def mutate(request: web.Request) -> web.Response:
+    """``POST /mutate``: allowed, with the pinning JSON patch when there is one."""
+    return await _handle(request, mutate=True)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """``GET /healthz``: the process is alive."""
+    return web.Response(text="ok")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """``GET /readyz``: rules compiled, certificate loaded, not draining."""
+    problem = request.app[DEPS].state.not_ready()
+    if problem:
+        return web.Response(status=503, text=problem)
+    return web.Response(text="ok")
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """``GET /metrics``: Prometheus text exposition."""
+    body = request.app[DEPS].metrics.render()
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
