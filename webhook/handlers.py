@@ -105,15 +105,20 @@ async def _handle(request: web.Request, *, mutate: bool) -> web.Response:
         return _answer(errored(data, 500, "internal error evaluating the object; see webhook logs"))
     seconds = time.perf_counter() - started
     deps.metrics.observe(outcome.kind, outcome.operation, outcome.allowed, seconds)
-    if log.isEnabledFor(logging.INFO if not outcome.allowed else logging.DEBUG):
+    level = logging.DEBUG if outcome.allowed else logging.INFO
+    if log.isEnabledFor(level):
+        # The object name goes in the message: ``name`` is a reserved LogRecord attribute.
+        verb = "mutated" if mutate else ("allowed" if outcome.allowed else "denied")
         log.log(
-            logging.INFO if not outcome.allowed else logging.DEBUG,
-            "mutated" if mutate else ("allowed" if outcome.allowed else "denied"),
+            level,
+            "%s %s/%s",
+            verb,
+            outcome.namespace,
+            outcome.name,
             extra={
                 "uid": outcome.uid,
                 "kind": outcome.kind,
                 "namespace": outcome.namespace,
-                "name": outcome.name,
                 "operation": outcome.operation,
                 "allowed": outcome.allowed,
                 "duration_ms": round(seconds * 1000, 3),
