@@ -53,6 +53,7 @@ class WebhookServer:
         self._health: web.AppRunner | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._unpublished = False
 
     @property
     def cert(self) -> ReloadingCert:
@@ -86,7 +87,8 @@ class WebhookServer:
                 rotate_fraction=cfg.rotate_fraction,
             )
             self.issuer.renew_ca()
-            self.issuer.renew_serving()
+            self.issuer.renew_serving()  # needed to serve at all; published by the first step
+            self._unpublished = self._kube_target() is not None
             return self.issuer.cert_file, self.issuer.key_file
         if cfg.tls_cert_file is None or cfg.tls_private_key_file is None:
             raise InputError(
@@ -135,40 +137,46 @@ class WebhookServer:
             return None
         return KubeTarget(cfg.kubeconfig, cfg.in_cluster, cfg.kube_timeout)
 
-    async def _rotate(self) -> None:
-        """Self-signed mode: publish the CA bundle, renew what is due, retry with backoff."""
+    async def rotate_now(self) -> None:
+        """One self-signed step: renew the CA if due, publish the bundle, renew the cert if due.
+
+        A serving certificate from a new CA is issued only after the bundle holding that CA
+        is published (or when there is no cluster to publish to).
+        """
         assert self.issuer is not None
-        cfg, issuer = self.config, self.issuer
-        target = self._kube_target()
-        if target is None:
+        cfg, issuer, target = self.config, self.issuer, self._kube_target()
+        if await asyncio.to_thread(issuer.renew_ca):
+            log.info("self-signed: CA created or renewed")
+            self._unpublished = target is not None
+        if self._unpublished and target is not None:
+            await publish_ca_bundle(
+                target,
+                issuer.ca_bundle(),
+                validating=cfg.validating_webhook_configuration,
+                mutating=cfg.mutating_webhook_configuration,
+            )
+            self._unpublished = False
+        if not self._unpublished and await asyncio.to_thread(issuer.renew_serving):
+            log.info("self-signed: serving certificate renewed")
+            self.cert.reload()
+
+    async def _rotate(self) -> None:
+        """Self-signed mode: `rotate_now` every poll; failures retried with capped backoff."""
+        cfg = self.config
+        if self._kube_target() is None:
             log.info(
                 "self-signed: no kubeconfig and not in a cluster; caBundle of %s/%s is not patched",
                 cfg.validating_webhook_configuration,
                 cfg.mutating_webhook_configuration,
             )
-        pending = target is not None
-        failures = 0
-        wait = 0.0
+        failures, wait = 0, 0.0
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), wait)
                 return
-            wait = cfg.cert_poll_interval
             try:
-                if await asyncio.to_thread(issuer.renew_ca):
-                    log.info("self-signed: CA renewed")
-                    pending = target is not None
-                if pending and target is not None:
-                    await publish_ca_bundle(
-                        target,
-                        issuer.ca_bundle(),
-                        validating=cfg.validating_webhook_configuration,
-                        mutating=cfg.mutating_webhook_configuration,
-                    )
-                    pending, failures = False, 0
-                if not pending and await asyncio.to_thread(issuer.renew_serving):
-                    log.info("self-signed: serving certificate renewed")
-                    self.cert.reload()
+                await self.rotate_now()
+                failures, wait = 0, cfg.cert_poll_interval
             except (PublishError, CertError, OSError, ValueError) as exc:
                 failures += 1
                 wait = min(_BACKOFF_CAP, _BACKOFF_INITIAL * 2 ** (failures - 1))
