@@ -63,6 +63,7 @@ class Store:
         self._objects: dict[ObjectKey, Obj] = {}
         self._indexers: dict[str, IndexFunc] = dict(indexers or {})
         self._index: dict[str, dict[str, set[ObjectKey]]] = {n: {} for n in self._indexers}
+        self._values: dict[ObjectKey, dict[str, set[str]]] = {}
 
     def add_indexer(self, name: str, fn: IndexFunc) -> None:
         """Register an index and build it over the current objects."""
@@ -72,13 +73,17 @@ class Store:
             self._link(name, key, obj)
 
     def _link(self, name: str, key: ObjectKey, obj: Obj) -> None:
-        for value in self._indexers[name](obj):
+        values = set(self._indexers[name](obj))
+        self._values.setdefault(key, {})[name] = values
+        for value in values:
             self._index[name].setdefault(value, set()).add(key)
 
-    def _unlink(self, key: ObjectKey, obj: Obj) -> None:
-        for name, fn in self._indexers.items():
+    def _unlink(self, key: ObjectKey) -> None:
+        # The values recorded at insertion, not recomputed: an object edited in place by a
+        # careless reader must not corrupt the index.
+        for name, values in self._values.pop(key, {}).items():
             table = self._index[name]
-            for value in fn(obj):
+            for value in values:
                 keys = table.get(value)
                 if keys is not None:
                     keys.discard(key)
@@ -118,8 +123,7 @@ class Store:
         """Store ``obj``; return the copy it replaced."""
         key = ObjectKey.of(obj)
         old = self._objects.get(key)
-        if old is not None:
-            self._unlink(key, old)
+        self._unlink(key)
         self._objects[key] = obj
         for name in self._indexers:
             self._link(name, key, obj)
@@ -128,8 +132,7 @@ class Store:
     def remove(self, key: ObjectKey) -> Obj | None:
         """Forget ``key``; return the copy it held."""
         old = self._objects.pop(key, None)
-        if old is not None:
-            self._unlink(key, old)
+        self._unlink(key)
         return old
 
     def replace(self, objects: Iterable[Obj]) -> list[WatchEvent]:
