@@ -83,6 +83,17 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return strip(a) == strip(b)
 
 
+def _fold_string_data(obj: dict[str, Any]) -> None:
+    """Secrets: merge ``stringData`` into base64 ``data`` and drop it, as the apiserver does."""
+    string_data = obj.pop("stringData", None)
+    if obj.get("kind") != "Secret" or not isinstance(string_data, dict):
+        return
+    data = obj.setdefault("data", {}) or {}
+    for key, value in string_data.items():
+        data[key] = base64.b64encode(str(value).encode("utf-8")).decode("ascii")
+    obj["data"] = data
+
+
 def _flag(value: str | None) -> bool:
     """A boolean query parameter (clients send ``true``, ``True`` or ``1``)."""
     return (value or "").lower() in ("true", "1")
@@ -329,6 +340,7 @@ class ResourceHandlers:
                 f"the kind in the data ({obj['kind']}) does not match the kind of the URL ({t.rt.kind})"
             )
         obj["kind"], obj["apiVersion"] = t.rt.kind, t.rt.api_version(t.version)
+        _fold_string_data(obj)
         if t.rt.namespaced:
             if meta.get("namespace") and meta["namespace"] != t.namespace:
                 raise bad_request(
@@ -446,6 +458,7 @@ class ResourceHandlers:
                 new.pop("status", None)
         if t.rt.key == NAMESPACE_KEY:
             new["spec"] = current.get("spec", {})
+        _fold_string_data(new)
         return new
 
     async def _write(

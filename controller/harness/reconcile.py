@@ -1,0 +1,343 @@
+"""AgentHarness reconcile (spec/agentharness.md §6-7 with SPEC §5-6): orchestration only.
+
+Level-based: read the live harness, converge the owned Secret, the ActorTemplate and the actor,
+then write status only when it changed (a merge patch guarded by resourceVersion). Deletion is
+a step machine across passes: recorded and deterministic actors, then the golden actor, then
+the finalizer. Pure pieces live in `template`, `claw`, `status`; ate-api calls in `actor`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from controller.config import ControllerConfig
+from controller.harness import actor as actors
+from controller.harness import claw, inputs
+from controller.harness import status as st
+from controller.harness.template import (
+    TemplateError,
+    choose_image,
+    controller_uid,
+    desired_template,
+    merged_template,
+    needs_update,
+    resolve_pool,
+)
+from controller.runtime.result import Result
+from shared.api.keys import ObjectKey
+from shared.ateapi import errors as ate
+from shared.conditions import now_rfc3339
+from shared.kube import errors as kerr
+from shared.kube.client import KubeClient
+from shared.kube.resources import ACTOR_TEMPLATE, AGENT_HARNESS, SECRET, WORKER_POOL
+from shared.kube.retry import patch_status
+from shared.naming import harness_actor_id, harness_actor_id_hashed, harness_template_name
+
+log = logging.getLogger(__name__)
+
+FINALIZER: Final = "kagent.dev/agent-harness-backend-cleanup"
+SKIP_CLEANUP: Final = "kagent.dev/skip-substrate-cleanup"
+GOLDEN_ANNOTATION: Final = "kagent.dev/golden-actor-id"
+CLAW_BACKENDS: Final = ("openclaw", "nemoclaw")
+
+
+class Events(Protocol):
+    """Records a Kubernetes Event about an object (never a secret in ``note``)."""
+
+    async def __call__(
+        self, obj: dict[str, Any], type_: str, reason: str, action: str, note: str
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HarnessDeps:
+    """What the reconciler needs, built once by the composition root."""
+
+    kube: KubeClient
+    ate: actors.AteApi
+    probe: Callable[[str], Awaitable[bool]]
+    """Whether an actor answers /health through the atenet-router."""
+    events: Events
+    config: ControllerConfig
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+
+
+class HarnessReconciler:
+    """Converges one AgentHarness (runtime substrate) per call."""
+
+    def __init__(self, deps: HarnessDeps) -> None:
+        self.d = deps
+
+    async def __call__(self, key: ObjectKey) -> Result:
+        try:
+            harness = await self.d.kube.get(AGENT_HARNESS, key.name, key.namespace)
+        except kerr.NotFound:
+            return Result()
+        spec = harness.get("spec") or {}
+        if spec.get("runtime", "openshell") != "substrate":
+            return Result()
+        meta = harness["metadata"]
+        if meta.get("deletionTimestamp"):
+            return await self._delete(harness)
+        if FINALIZER not in (meta.get("finalizers") or []):
+            harness = await self._patch_meta(
+                harness, {"finalizers": [*(meta.get("finalizers") or []), FINALIZER]}
+            )
+        return await self._ensure(harness)
+
+    # --- ensure ----------------------------------------------------------------------------
+
+    async def _ensure(self, harness: dict[str, Any]) -> Result:
+        cfg = self.d.config
+        spec, meta = harness.get("spec") or {}, harness["metadata"]
+        ns, name = meta["namespace"], meta["name"]
+        backend = str(spec.get("backend", ""))
+        if backend not in CLAW_BACKENDS:
+            await self._write(harness, st.backend_unavailable(backend))
+            return Result()
+        try:
+            template = await self._ensure_template(harness)
+        except kerr.Invalid as exc:  # the ActorTemplate/Secret schema refused what we built
+            await self._write(harness, st.lifecycle_failed(f"reconcile ActorTemplate: {exc}"))
+            return Result(requeue_after=cfg.resync_period)
+        except (TemplateError, inputs.InputsError, claw.BootstrapError) as exc:
+            await self._write(harness, st.lifecycle_failed(str(exc)))
+            return Result(requeue_after=cfg.resync_period)
+        phase = str((template.get("status") or {}).get("phase") or "")
+        if phase == "Failed":
+            await self._write(harness, st.template_failed(_template_message(template)))
+            return Result()
+        if not _template_ready(template):
+            await self._write(harness, st.template_pending())
+            return Result(requeue_after=cfg.not_ready_requeue)
+        template_key = (ns, template["metadata"]["name"])
+        recorded = str(((harness.get("status") or {}).get("backendRef") or {}).get("id") or "")
+        candidates = [recorded, harness_actor_id(ns, name), harness_actor_id_hashed(ns, name)]
+        try:
+            ensured = await actors.ensure_actor(self.d.ate, candidates, template_key)
+        except (ate.Unavailable, ate.DeadlineExceeded) as exc:
+            await self._write(harness, [st.template_ready(), *st.substrate_unavailable(str(exc))])
+            return Result(requeue_after=cfg.not_ready_requeue)
+        except ate.AteApiError as exc:
+            await self._write(harness, [st.template_ready(), *st.ensure_failed(str(exc))])
+            raise
+        if ensured.conflict_with:
+            note = (
+                f'actor id "{ensured.conflict_with}" belongs to another ActorTemplate; '
+                f'using "{ensured.actor_id}" for this harness'
+            )
+            await self.d.events(harness, "Warning", "ActorIDConflict", "EnsureActor", note)
+        extra = {
+            "backendRef": {"backend": backend, "id": ensured.actor_id},
+            "connection": {"endpoint": st.endpoint_text(ns, name, ensured.actor)},
+        }
+        if ensured.no_free_workers:
+            await self._write(harness, [st.template_ready(), *st.no_free_workers()], extra)
+            return Result(requeue_after=cfg.no_free_workers_requeue)
+        cond = st.actor_status(ensured.actor, ensured.actor_id)
+        reachable = cond.status == st.TRUE and await self.d.probe(ensured.actor_id)
+        await self._write(harness, [st.template_ready(), *st.actor_outcome(cond, reachable)], extra)
+        if cond.status == st.TRUE and reachable:
+            return Result(requeue_after=cfg.resync_period)
+        return Result(requeue_after=cfg.not_ready_requeue)
+
+    async def _ensure_template(self, harness: dict[str, Any]) -> dict[str, Any]:
+        meta, spec = harness["metadata"], harness.get("spec") or {}
+        ns = meta["namespace"]
+        substrate = spec.get("substrate")
+        if not isinstance(substrate, dict):
+            raise TemplateError("spec.substrate is required")
+        pool = resolve_pool(ns, substrate, self.d.config.defaults)
+        try:
+            await self.d.kube.get(WORKER_POOL, pool[1], pool[0])
+        except kerr.NotFound:
+            raise TemplateError(f"get WorkerPool {pool[0]}/{pool[1]}: not found") from None
+        image = choose_image(substrate.get("workloadImage"))
+        resolved = await inputs.resolve(self.d.kube, harness)
+        await self._ensure_owned_secret(harness, resolved)
+        config_json = claw.go_json(
+            claw.openclaw_config(ns, meta["name"], "", resolved.model, resolved.channels)
+        )
+        script = claw.startup_script(config_json, inject_token=resolved.has_gateway_token)
+        desired = desired_template(
+            harness,
+            pool=pool,
+            image=image,
+            script=script,
+            env=resolved.env,
+            defaults=self.d.config.defaults,
+        )
+        tname = desired["metadata"]["name"]
+        try:
+            existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
+        except kerr.NotFound:
+            try:
+                return await self.d.kube.create(ACTOR_TEMPLATE, desired, ns)
+            except kerr.AlreadyExists:
+                existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
+        owner = controller_uid(existing)
+        if owner is not None and owner != meta["uid"]:
+            raise TemplateError(
+                f"ActorTemplate {ns}/{tname} is controlled by another object; rename the harness "
+                "or delete that template"
+            )
+        if needs_update(existing, desired):
+            return await self.d.kube.replace(ACTOR_TEMPLATE, merged_template(existing, desired), ns)
+        return existing
+
+    async def _ensure_owned_secret(self, harness: dict[str, Any], resolved: inputs.Inputs) -> None:
+        if not resolved.owned_secret_data:
+            return
+        desired = inputs.owned_secret(harness, resolved.owned_secret_data)
+        ns, sname = desired["metadata"]["namespace"], desired["metadata"]["name"]
+        try:
+            live = await self.d.kube.get(SECRET, sname, ns)
+        except kerr.NotFound:
+            await self.d.kube.create(SECRET, desired, ns)
+            return
+        if controller_uid(live) != harness["metadata"]["uid"]:
+            raise TemplateError(
+                f"Secret {ns}/{sname} exists and is not owned by this harness; delete or rename it"
+            )
+        if live.get("data") != desired["data"]:
+            await self.d.kube.replace(SECRET, {**live, "data": desired["data"]}, ns)
+
+    # --- delete -----------------------------------------------------------------------------
+
+    async def _delete(self, harness: dict[str, Any]) -> Result:
+        meta = harness["metadata"]
+        if FINALIZER not in (meta.get("finalizers") or []):
+            return Result()
+        annotations = meta.get("annotations") or {}
+        if annotations.get(SKIP_CLEANUP) == "true":
+            await self.d.events(
+                harness,
+                "Warning",
+                "CleanupSkipped",
+                "DeleteAgentHarness",
+                f"{SKIP_CLEANUP} is set: substrate actors were not deleted",
+            )
+            await self._remove_finalizer(harness)
+            return Result()
+        poll = min(self.d.config.not_ready_requeue, 2.0)
+        timed_out = self._deletion_age(meta) > self.d.config.delete_timeout
+        try:
+            done = await self._delete_actors(harness, timed_out)
+        except ate.AteApiError as exc:
+            note = f"substrate cleanup: {exc}"
+            await self.d.events(
+                harness, "Warning", "AgentHarnessDeleteFailed", "DeleteAgentHarness", note
+            )
+            raise
+        if not done:
+            return Result(requeue_after=poll)
+        await self._remove_finalizer(harness)
+        return Result()
+
+    async def _delete_actors(self, harness: dict[str, Any], timed_out: bool) -> bool:
+        meta = harness["metadata"]
+        ns, name = meta["namespace"], meta["name"]
+        tname = harness_template_name(ns, name)
+        ours = (ns, tname)
+        recorded = str(((harness.get("status") or {}).get("backendRef") or {}).get("id") or "")
+        extra_timeout = st.delete_timeout() if timed_out else []
+        for actor_id in dict.fromkeys(
+            x
+            for x in (recorded, harness_actor_id(ns, name), harness_actor_id_hashed(ns, name))
+            if x
+        ):
+            if not await actors.delete_step(self.d.ate, actor_id, ours):
+                await self._write(harness, [*st.deleting_actor(actor_id), *extra_timeout])
+                return False
+        golden = (meta.get("annotations") or {}).get(GOLDEN_ANNOTATION, "")
+        try:
+            template = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
+        except kerr.NotFound:
+            template = None
+        if template is not None and controller_uid(template) == meta["uid"]:
+            golden = (
+                str((template.get("status") or {}).get("goldenActorID") or "").strip() or golden
+            )
+            if golden and not (meta.get("annotations") or {}).get(GOLDEN_ANNOTATION):
+                harness = await self._patch_meta(
+                    harness, {"annotations": {GOLDEN_ANNOTATION: golden}}
+                )
+            # Delete the template first so Substrate cannot re-create the golden actor from it.
+            try:
+                await self.d.kube.delete(ACTOR_TEMPLATE, tname, ns, uid=template["metadata"]["uid"])
+            except kerr.NotFound:
+                pass
+        if golden and not await actors.delete_step(self.d.ate, golden, ours):
+            await self._write(harness, [*st.deleting_golden(), *extra_timeout])
+            return False
+        return True
+
+    def _deletion_age(self, meta: dict[str, Any]) -> float:
+        raw = str(meta.get("deletionTimestamp") or "")
+        try:
+            since = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return 0.0
+        return (self.d.clock() - since).total_seconds()
+
+    # --- writes --------------------------------------------------------------------------------
+
+    async def _patch_meta(self, harness: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        meta = harness["metadata"]
+        body = {"metadata": {**changes, "resourceVersion": meta["resourceVersion"]}}
+        return await self.d.kube.patch(AGENT_HARNESS, meta["name"], body, meta["namespace"])
+
+    async def _remove_finalizer(self, harness: dict[str, Any]) -> None:
+        meta = harness["metadata"]
+        remaining = [f for f in meta.get("finalizers") or [] if f != FINALIZER]
+        try:
+            await self._patch_meta(harness, {"finalizers": remaining})
+        except kerr.NotFound:
+            pass
+
+    async def _write(
+        self, harness: dict[str, Any], wanted: list[st.Cond], extra: dict[str, Any] | None = None
+    ) -> None:
+        """Patch status when the conditions or extra fields change (conflict-retried)."""
+        now = now_rfc3339(self.d.clock())
+
+        def compute(live: dict[str, Any]) -> dict[str, Any] | None:
+            status = st.status_of(live)
+            generation = int(live["metadata"].get("generation") or 0)
+            changed = st.apply(status["conditions"], wanted, generation, now)
+            for k, v in (extra or {}).items():
+                if status.get(k) != v:
+                    status[k] = v
+                    changed = True
+            if status.get("observedGeneration") != generation:
+                status["observedGeneration"] = generation
+                changed = True
+            return status if changed else None
+
+        if compute(harness) is None:
+            return
+        meta = harness["metadata"]
+        try:
+            await patch_status(self.d.kube, AGENT_HARNESS, meta["name"], meta["namespace"], compute)
+        except kerr.NotFound:
+            pass
+
+
+def _template_ready(template: dict[str, Any]) -> bool:
+    status = template.get("status") or {}
+    if status.get("phase") != "Ready":
+        return False
+    generation = int((template.get("metadata") or {}).get("generation") or 0)
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+    observed = (ready or {}).get("observedGeneration")
+    return observed is None or int(observed) >= generation
+
+
+def _template_message(template: dict[str, Any]) -> str:
+    status = template.get("status") or {}
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+    return str((ready or {}).get("message") or "ActorTemplate phase is Failed")
