@@ -8,6 +8,7 @@ the finalizer. Pure pieces live in `template`, `claw`, `status`; ate-api calls i
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -267,10 +268,8 @@ class HarnessReconciler:
                     harness, {"annotations": {GOLDEN_ANNOTATION: golden}}
                 )
             # Delete the template first so Substrate cannot re-create the golden actor from it.
-            try:
+            with contextlib.suppress(kerr.NotFound):
                 await self.d.kube.delete(ACTOR_TEMPLATE, tname, ns, uid=template["metadata"]["uid"])
-            except kerr.NotFound:
-                pass
         if golden and not await actors.delete_step(self.d.ate, golden, ours):
             await self._write(harness, [*st.deleting_golden(), *extra_timeout])
             return False
@@ -294,10 +293,8 @@ class HarnessReconciler:
     async def _remove_finalizer(self, harness: dict[str, Any]) -> None:
         meta = harness["metadata"]
         remaining = [f for f in meta.get("finalizers") or [] if f != FINALIZER]
-        try:
+        with contextlib.suppress(kerr.NotFound):
             await self._patch_meta(harness, {"finalizers": remaining})
-        except kerr.NotFound:
-            pass
 
     async def _write(
         self, harness: dict[str, Any], wanted: list[st.Cond], extra: dict[str, Any] | None = None
@@ -321,10 +318,8 @@ class HarnessReconciler:
         if compute(harness) is None:
             return
         meta = harness["metadata"]
-        try:
+        with contextlib.suppress(kerr.NotFound):
             await patch_status(self.d.kube, AGENT_HARNESS, meta["name"], meta["namespace"], compute)
-        except kerr.NotFound:
-            pass
 
 
 def _template_ready(template: dict[str, Any]) -> bool:
