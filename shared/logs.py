@@ -1,6 +1,7 @@
 """Logging setup shared by every process: one line per event, text or JSON.
 
-Context (kind, namespace, name, reconcile_id, ...) travels in ``extra=``; the formatters print
+Context (kind, namespace, object_name, reconcile_id, ...) travels in ``extra=``
+(``name`` is reserved by `logging.LogRecord`); the formatters print
 the known context keys and nothing else, so an object or a token is never dumped by accident.
 """
 
@@ -16,7 +17,7 @@ CONTEXT_KEYS: Final = (
     "controller",
     "kind",
     "namespace",
-    "name",
+    "object_name",
     "reconcile_id",
     "actor_id",
     "method",
