@@ -67,8 +67,6 @@ class WebhookConfig:
     """Seconds to keep serving (not ready) after SIGTERM so endpoints drop this pod first."""
     shutdown_timeout: float = 15.0
     """Seconds in-flight requests get to finish after SIGTERM before the process exits."""
-    workers: int = 1
-    """Processes sharing the HTTPS port with SO_REUSEPORT (metrics served by the first)."""
     log_format: str = "text"
     """``text`` or ``json``."""
     log_level: str = "INFO"

@@ -34,23 +34,6 @@ def _answer(doc: dict[str, Any]) -> web.Response:
     return web.Response(body=json.dumps(doc, separators=(",", ":")).encode(), content_type=JSON)
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_capped(request: web.Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await request.content.readany()
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-
-
 def _decode(body: bytes) -> Any:
     try:
         return json.loads(body)
@@ -80,13 +63,13 @@ async def _handle(request: web.Request, *, mutate: bool) -> web.Response:
     data: Any = None
     try:
         async with asyncio.timeout(cfg.request_timeout):
-            body = await _read_capped(request, cfg.max_body_bytes)
+            body = await request.read()  # capped: the app's client_max_size is max_body_bytes
             if len(body) <= cfg.inline_body_bytes:
                 data, outcome = _judge(deps, body, mutate)
             else:
                 loop = asyncio.get_running_loop()
                 data, outcome = await loop.run_in_executor(None, _judge, deps, body, mutate)
-    except _TooLarge:
+    except web.HTTPRequestEntityTooLarge:
         deps.metrics.bad_request("too-large")
         return _problem(413, too_large)
     except ReviewError as exc:

@@ -99,14 +99,13 @@ class WebhookServer:
     async def start(self) -> None:
         """Compile rules, load the certificate, bind both ports, start the watchers."""
         cfg = self.config
-        engine = self._engine or await asyncio.to_thread(
-            PolicyEngine.from_dir,
-            cfg.crds,
-            EngineConfig(
+        engine = self._engine
+        if engine is None:
+            engine_config = EngineConfig(
                 default_worker_pool=cfg.default_worker_pool,
                 default_namespace=cfg.default_namespace,
-            ),
-        )
+            )
+            engine = await asyncio.to_thread(PolicyEngine.from_dir, cfg.crds, engine_config)
         metrics = WebhookMetrics()
         cert_file, key_file = self._files()
         cert = ReloadingCert(cert_file, key_file, on_load=metrics.set_cert_expiry)
@@ -124,7 +123,6 @@ class WebhookServer:
             cfg.bind_address,
             cfg.port,
             ssl_context=cert.context,
-            reuse_port=cfg.workers > 1 or None,
         )
         await site.start()
         self._tasks.append(asyncio.create_task(cert.watch(cfg.cert_poll_interval, self._stop)))

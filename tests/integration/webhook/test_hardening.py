@@ -263,3 +263,28 @@ async def test_concurrent_reviews(webhook: Webhook) -> None:
     reviews = [admission_review(harness(name=f"h{i}")) for i in range(50)]
     answers = await asyncio.gather(*(webhook.review("/validate", r) for r in reviews))
     assert all(a["allowed"] for a in answers)
+
+
+async def test_deadline_answers_504_in_time(tmp_path: Any, ca: Any, engine: Any) -> None:
+    from tests.integration.webhook.conftest import base_config, client_context, start_webhook
+
+    server = await start_webhook(base_config(tmp_path, ca, request_timeout=0.001), engine)
+    try:
+        review = admission_review(harness(description="z" * (2 * 1024 * 1024)))
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                server.url + "/validate",
+                json=review,
+                ssl=client_context(ca),
+                timeout=aiohttp.ClientTimeout(total=10),
+            ) as resp,
+        ):
+            assert resp.status == 200
+            doc = await resp.json()
+        response = doc["response"]
+        assert response["allowed"] is False
+        assert response["status"]["code"] == 504
+        assert "did not finish within" in response["status"]["message"]
+    finally:
+        await server.stop()
