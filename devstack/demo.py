@@ -1,21 +1,163 @@
-"""`kagent-substrate demo`: the main job on the embedded default.
+"""`kagent-substrate demo`: the main job on the embedded default (no cluster needed).
 
-Until the local stack is complete this runs the policy check over `examples/`, showing the
-verdict a cluster would give each manifest.
+Starts the local stack as real processes (Kubernetes API stand-in, Agent Substrate simulator,
+admission webhook, controller), applies the CRDs, the webhook configuration and `examples/`,
+shows the admission errors of the invalid examples, waits for every harness to be Ready, prints
+the ``kubectl get ahr`` table, then deletes everything and shows that no actor is left.
+``--keep`` leaves the stack running and says how to use kubectl with it.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+import tempfile
+import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from shared.check import cli as check_cli
+from devstack.stack import KUBECTL, ROOT, LocalStack, StackError
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = ROOT / "examples"
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _ready(obj: dict[str, Any]) -> str:
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Ready":
+            return f"{cond.get('status')} ({cond.get('reason')})"
+    return "pending"
+
+
+def _actors(debug_url: str) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(debug_url + "?format=json", timeout=5) as resp:
+        return list(json.loads(resp.read())["actors"])
+
+
+def _show_denials(stack: LocalStack) -> None:
+    _say(
+        "\nInvalid examples are refused at admission (the same verdicts `kagent-substrate check` gives):"
+    )
+    for path in sorted((EXAMPLES / "invalid").glob("*.yaml")):
+        proc = stack.kubectl("apply", "-n", stack.namespace, "-f", str(path), check=False)
+        lines = [
+            ln.strip() for ln in (proc.stderr or proc.stdout).strip().splitlines() if ln.strip()
+        ]
+        verdict = "denied" if proc.returncode != 0 else "ACCEPTED (unexpected)"
+        _say(f"  {path.name}: {verdict}")
+        for line in lines[:4]:
+            _say(f"    {line[:300]}")
+
+
+def _wait_ready(stack: LocalStack, timeout: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while True:
+        items = stack.get_json("agentharnesses", "-n", stack.namespace)["items"]
+        ready = [i for i in items if _ready(i).startswith("True")]
+        line = f"  {len(ready)}/{len(items)} AgentHarnesses Ready"
+        if line != last:
+            _say(
+                line
+                + "".join(
+                    f"\n    {i['metadata']['name']}: {_ready(i)}" for i in items if i not in ready
+                )
+            )
+            last = line
+        if items and len(ready) == len(items):
+            return items
+        if time.monotonic() > deadline:
+            raise StackError(f"harnesses not Ready within {timeout:.0f}s; logs in {stack.workdir}")
+        time.sleep(0.5)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The demo; 0 on success."""
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="kagent-substrate-demo-"))
+    stack = LocalStack(workdir, namespace=args.namespace)
+    _say(f"Starting the local stack (logs in {workdir}) ...")
+    try:
+        stack.up()
+        for name, proc in stack.procs.items():
+            _say(f"  {name:<10} ready: {' '.join(f'{k}={v}' for k, v in proc.ready.items())}")
+        _say(f"\nApplying examples/ to namespace {stack.namespace!r} ...")
+        valid = sorted(EXAMPLES.glob("*.yaml"))
+        for path in valid:
+            out = stack.kubectl("apply", "-n", stack.namespace, "-f", str(path))
+            for line in out.stdout.strip().splitlines():
+                _say(f"  {line}")
+            for line in out.stderr.strip().splitlines():
+                _say(f"  {line}")
+        _show_denials(stack)
+        _say(
+            "\nWaiting for the harnesses to be Ready (template -> golden snapshot -> actor -> router) ..."
+        )
+        _wait_ready(stack, args.timeout)
+        _say("")
+        _say(stack.kubectl("get", "ahr", "-n", stack.namespace).stdout.rstrip())
+        if args.keep:
+            _say(
+                f"\nThe stack keeps running. Use it with:\n  {KUBECTL} --kubeconfig {stack.kubeconfig} get ahr -A\n"
+                f"Substrate state: {stack.procs['substrate'].ready.get('debug')}/debug\nStop it with Ctrl-C."
+            )
+            try:
+                while all(p.popen.poll() is None for p in stack.procs.values()):
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+            return 0
+        _say("\nDeleting everything ...")
+        for path in reversed(valid):
+            stack.kubectl(
+                "delete",
+                "-n",
+                stack.namespace,
+                "--wait=false",
+                "--ignore-not-found",
+                "-f",
+                str(path),
+            )
+        stack.wait(
+            "harnesses deleted",
+            lambda: not stack.get_json("agentharnesses", "-n", stack.namespace)["items"],
+            timeout=args.timeout,
+        )
+        debug = stack.procs["substrate"].ready["debug"]
+        stack.wait("actors deleted", lambda: not _actors(debug), timeout=args.timeout)
+        _say("  AgentHarnesses left: 0; Substrate actors left (harness and golden): 0")
+        _say("\nDemo complete.")
+        return 0
+    except StackError as exc:
+        print(f"kagent-substrate demo: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError, KeyError) as exc:
+        print(
+            f"kagent-substrate demo: {type(exc).__name__}: {exc}; logs in {workdir}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        if not args.keep:
+            stack.down()
 
 
 def main(argv: Sequence[str]) -> int:
-    """Run the demo; exit 0 when it completed (denied examples are expected)."""
-    code = check_cli.main([str(EXAMPLES), *argv])
-    # Some examples are invalid on purpose: a denial (1) is the demo working.
-    return 0 if code in (0, 1) else code
+    """Parse flags and run the demo."""
+    parser = argparse.ArgumentParser(
+        prog="kagent-substrate demo", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--keep", action="store_true", help="leave the stack running at the end")
+    parser.add_argument(
+        "--workdir", help="folder for logs, kubeconfig and state (default: a temp folder)"
+    )
+    parser.add_argument(
+        "--namespace", default="demo", help="namespace for the examples (default: demo)"
+    )
+    parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for each phase")
+    return run(parser.parse_args(list(argv)))

@@ -1,0 +1,206 @@
+"""The controller process: build every dependency once, run until SIGTERM (composition root).
+
+Health and metrics always serve; only the reconcile workers wait for leadership. ate-api being
+unreachable at start does not stop the process: harnesses report ``SubstrateUnavailable`` and
+are retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from controller.config import ControllerConfig
+from controller.events import EventRecorder, RecorderConfig
+from controller.harness import references
+from controller.harness.reconcile import HarnessDeps, HarnessReconciler
+from controller.router_probe import RouterProbe
+from controller.runtime.health import HttpServer, make_app
+from controller.runtime.leader import (
+    LeaderElectionConfig,
+    LeaderElector,
+    LeaderLost,
+    default_identity,
+)
+from controller.runtime.manager import Manager
+from controller.runtime.queue import WorkQueue
+from controller.runtime.sources import (
+    Source,
+    enqueue_owner,
+    enqueue_referencing,
+    enqueue_self,
+    ignore_status_only,
+)
+from controller.runtime.workers import ReconcileMetrics, WorkerConfig, Workers
+from shared.api.keys import ObjectKey
+from shared.ateapi import AteApiClient, AteApiConfig
+from shared.kube.client import KubeClient, KubeClientConfig, connect
+from shared.kube.resources import (
+    ACTOR_TEMPLATE,
+    AGENT_HARNESS,
+    CONFIG_MAP,
+    MODEL_CONFIG,
+    SECRET,
+    WORKER_POOL,
+    Resource,
+)
+from shared.kube.watching import Store, Watcher
+
+log = logging.getLogger(__name__)
+CONTROLLER_NAME = "kagent.dev/substrate-controller"
+
+
+def split_bind(bind: str) -> tuple[str, int]:
+    """``:8080`` -> (``0.0.0.0``, 8080); ``127.0.0.1:0`` -> (``127.0.0.1``, 0)."""
+    host, _, port = bind.rpartition(":")
+    return host or "0.0.0.0", int(port)
+
+
+def ate_config(config: ControllerConfig) -> AteApiConfig:
+    """The ate-api client settings from the controller flags."""
+    from pathlib import Path
+
+    a = config.ate_api
+    return AteApiConfig(
+        endpoint=a.endpoint,
+        ca_file=Path(a.ca_file) if a.ca_file else None,
+        token_file=Path(a.token_file) if a.token_file else None,
+        insecure=a.insecure,
+        dial_timeout=a.dial_timeout,
+        call_timeout=a.call_timeout,
+    )
+
+
+def _events_adapter(recorder: EventRecorder) -> Callable[..., Awaitable[None]]:
+    async def record(obj: dict[str, Any], type_: str, reason: str, action: str, note: str) -> None:
+        await recorder.record(obj, type_, reason, note, action=action)  # type: ignore[arg-type]
+
+    return record
+
+
+def _sources(
+    kube: KubeClient, config: ControllerConfig, queue: WorkQueue[ObjectKey]
+) -> list[Source]:
+    """Watches: harnesses (self), templates (owner), referenced kinds (through indexes)."""
+    store = Store(
+        {
+            "secrets": references.secret_refs,
+            "configmaps": references.configmap_refs,
+            "modelconfigs": references.modelconfig_refs,
+            "workerpools": references.pool_refs(config.defaults),
+        }
+    )
+    namespaces: list[str | None] = list(config.namespaces) or [None]
+    sources: list[Source] = []
+
+    def add(res: Resource, mappers: list[Any], **kw: Any) -> None:
+        for ns in namespaces:
+            watcher = Watcher(
+                kube, res, namespace=ns, store=store if res is AGENT_HARNESS else None, **kw
+            )
+            predicates = [ignore_status_only] if res is AGENT_HARNESS else []
+            sources.append(Source(watcher, queue, mappers, predicates=predicates))
+
+    add(AGENT_HARNESS, [enqueue_self])
+    add(
+        ACTOR_TEMPLATE,
+        [enqueue_owner("kagent.dev", "AgentHarness")],
+        label_selector="app.kubernetes.io/managed-by=kagent",
+    )
+    add(WORKER_POOL, [enqueue_referencing(store, "workerpools")])
+    add(SECRET, [enqueue_referencing(store, "secrets")])
+    add(CONFIG_MAP, [enqueue_referencing(store, "configmaps")])
+    add(MODEL_CONFIG, [enqueue_referencing(store, "modelconfigs")])
+    return sources
+
+
+async def run(config: ControllerConfig) -> int:
+    """Run the controller until SIGTERM/SIGINT; 1 when leadership was lost."""
+    registry = CollectorRegistry()
+    kube = await connect(
+        KubeClientConfig(kubeconfig=str(config.kubeconfig) if config.kubeconfig else None)
+    )
+    identity = default_identity()
+    elector = (
+        LeaderElector(
+            kube,
+            LeaderElectionConfig(
+                config.leader.name,
+                config.leader.namespace,
+                identity=identity,
+                lease_duration=config.leader.lease_duration,
+                renew_deadline=config.leader.renew_deadline,
+                retry_period=config.leader.retry_period,
+            ),
+        )
+        if config.leader.enabled
+        else None
+    )
+    manager = Manager(elector=elector)
+    health = HttpServer(make_app(ready=manager.ready), *split_bind(config.health_bind))
+    metrics = HttpServer(make_app(registry=registry), *split_bind(config.metrics_bind))
+    serving = asyncio.Event()
+
+    async def start_servers() -> None:
+        await health.start()
+        await metrics.start()
+        serving.set()
+
+    async def stop_servers() -> None:
+        await metrics.stop()
+        await health.stop()
+
+    manager.add_server("http", start_servers, stop_servers)
+    closers: list[Callable[[], Awaitable[None]]] = [kube.close]
+    if config.ate_api.endpoint:
+        ate = AteApiClient(ate_config(config), registry=registry)
+        probe = RouterProbe(config.router_url)
+        closers += [ate.close, probe.close]
+        recorder = EventRecorder(
+            kube, RecorderConfig(controller=CONTROLLER_NAME, instance=identity)
+        )
+        deps = HarnessDeps(
+            kube=kube, ate=ate, probe=probe, events=_events_adapter(recorder), config=config
+        )
+        queue: WorkQueue[ObjectKey] = WorkQueue()
+        for i, source in enumerate(_sources(kube, config, queue)):
+            manager.add_cache(f"source-{i}", source.run, source.synced)
+        workers = Workers(
+            "agentharness",
+            HarnessReconciler(deps),
+            queue,
+            ReconcileMetrics(registry),
+            WorkerConfig(workers=config.workers),
+        )
+        manager.add_leader("agentharness", workers.run, workers.stop)
+    else:
+        log.warning("AgentHarness controller disabled: set --substrate-ate-api-endpoint")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def announce() -> None:
+        await serving.wait()
+        print(f"READY health={health.url} metrics={metrics.url} identity={identity}", flush=True)
+
+    announcer = asyncio.create_task(announce())
+    try:
+        await manager.run(stop)
+        return 0
+    except LeaderLost as exc:
+        log.error("leadership lost; exiting so a new leader takes over: %s", exc)
+        return 1
+    finally:
+        announcer.cancel()
+        for close in reversed(closers):
+            try:
+                await close()
+            except Exception as exc:  # shutdown must finish; report and continue
+                print(f"kagent-substrate controller: error while closing: {exc}", file=sys.stderr)

