@@ -39,8 +39,8 @@ admissionReviewVersions: ["v1"]
 {{- end -}}
 
 {{- define "ks.webhook.annotations" -}}
-{{- if .Values.certManager.enabled }}
+{{- if .Values.certManager.enabled -}}
 annotations:
   cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "ks.webhook.certName" .) }}
-{{- end }}
+{{- end -}}
 {{- end -}}
