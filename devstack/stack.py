@@ -256,40 +256,44 @@ class LocalStack:
                     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
                 ),
             )
+        self.procs["controller"] = self.start_controller("controller")
+
+    def controller_command(self) -> list[str]:
+        """The controller's command line for this stack (every replica uses the same)."""
         sub = self.procs["substrate"].ready
         requeue = (
             ["--not-ready-requeue", "1s", "--no-free-workers-requeue", "2s"] if self.fast else []
         )
-        self.procs["controller"] = start(
+        return [
+            *CLI,
             "controller",
-            [
-                *CLI,
-                "controller",
-                "--kubeconfig",
-                str(self.kubeconfig),
-                "--substrate-ate-api-endpoint",
-                sub["grpc"],
-                "--substrate-ate-api-ca-file",
-                str(ca),
-                "--substrate-atenet-router-url",
-                sub["router"],
-                "--substrate-default-workerpool-namespace",
-                self.namespace,
-                "--substrate-default-workerpool-name",
-                DEFAULT_POOL,
-                "--health-bind",
-                "127.0.0.1:0",
-                "--metrics-bind",
-                "127.0.0.1:0",
-                "--gateway-bind",
-                "",
-                "--leader-election-namespace",
-                "kagent",
-                *requeue,
-                *self.controller_args,
-            ],
-            self.workdir,
-        )
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--substrate-ate-api-endpoint",
+            sub["grpc"],
+            "--substrate-ate-api-ca-file",
+            str(self.workdir / "substrate-ca.pem"),
+            "--substrate-atenet-router-url",
+            sub["router"],
+            "--substrate-default-workerpool-namespace",
+            self.namespace,
+            "--substrate-default-workerpool-name",
+            DEFAULT_POOL,
+            "--health-bind",
+            "127.0.0.1:0",
+            "--metrics-bind",
+            "127.0.0.1:0",
+            "--gateway-bind",
+            "",
+            "--leader-election-namespace",
+            "kagent",
+            *requeue,
+            *self.controller_args,
+        ]
+
+    def start_controller(self, name: str) -> Proc:
+        """Start one controller replica named ``name`` (its log is ``<name>.log``)."""
+        return start(name, self.controller_command(), self.workdir)
 
     def down(self) -> None:
         """Stop every process (reverse order)."""
