@@ -108,6 +108,7 @@ async def _resource(
         target.subresource and verb in ("get", "update", "patch")
     ):
         raise method_not_allowed()
+    state.requests[(user.name, verb, resource)] += 1
     await state.faults.before(verb, target.rt.plural, target.name or "")
     if request.method == "GET":
         return await (
@@ -206,6 +207,22 @@ async def _faults(request: web.Request) -> web.StreamResponse:
     return json_response({**state.faults.as_dict(), "openWatches": state.hub.open_count})
 
 
+async def _requests(request: web.Request) -> web.StreamResponse:
+    """``GET``: requests served per user, verb and resource since start (or the last
+    ``DELETE``, which resets the counters)."""
+    state = request.app[STATE]
+    user: User = request[USER]
+    if not state.auth.authorize(user, "*", "*", "*", ""):
+        raise forbidden(f'User "{user.name}" may not read devstack request counters')
+    if request.method == "DELETE":
+        state.requests.clear()
+        return json_response({"users": {}})
+    users: dict[str, dict[str, dict[str, int]]] = {}
+    for (name, verb, resource), count in sorted(state.requests.items()):
+        users.setdefault(name, {}).setdefault(verb, {})[resource] = count
+    return json_response({"users": users})
+
+
 def make_app(state: ApiState) -> web.Application:
     """The application serving one state."""
     app = web.Application(middlewares=[_errors, _authenticate], client_max_size=16 * 1024 * 1024)
@@ -218,4 +235,6 @@ def make_app(state: ApiState) -> web.Application:
     app.router.add_get("/openapi/v3{tail:(/.*)?}", _openapi_v3)
     app.router.add_get("/openapi/v2", _openapi_v2)
     app.router.add_route("*", "/devstack/faults", _faults)
+    app.router.add_route("GET", "/devstack/requests", _requests)
+    app.router.add_route("DELETE", "/devstack/requests", _requests)
     return app

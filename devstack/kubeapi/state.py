@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from devstack.kubeapi.admission import Admission
 from devstack.kubeapi.auth import AuthTable
@@ -32,6 +33,8 @@ class ApiState:
     auth: AuthTable
     address: str = ""
     """``host:port`` once bound."""
+    requests: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    """Requests served per (user, verb, resource[/subresource]); ``/devstack/requests``."""
 
 
 def build_state(config: KubeApiConfig, auth: AuthTable) -> ApiState:
