@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,11 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CLI = [str(BIN / "kagent-substrate")]
 KUBECTL = BIN / "kubectl"
 DEFAULT_POOL = "default-pool"
+CONTROLLER_USER = "kagent-substrate-controller"
+MASTERS_GROUP = "system:masters"
 
 
 class StackError(RuntimeError):
@@ -170,12 +175,28 @@ class LocalStack:
     fast: bool = True
     webhook: bool = True
     controller_args: list[str] = field(default_factory=list)
+    substrate_args: list[str] = field(default_factory=list)
+    """Extra simulator flags (e.g. ``--fault``)."""
+    ate_api_token: str = ""
+    """When set: the simulator requires this bearer token (``--require-token-file``) and the
+    controller sends it (``--substrate-ate-api-token-file``)."""
     procs: dict[str, Proc] = field(default_factory=dict)
 
     @property
     def kubeconfig(self) -> Path:
         """The stand-in's kubeconfig."""
         return self.workdir / "kubeconfig"
+
+    @property
+    def controller_kubeconfig(self) -> Path:
+        """The controller's kubeconfig: its own user (``CONTROLLER_USER``, a cluster admin), so
+        the stand-in's request counters tell its requests apart."""
+        return self.workdir / "controller.kubeconfig"
+
+    @property
+    def ate_api_token_file(self) -> Path:
+        """Where ``ate_api_token`` is written."""
+        return self.workdir / "ate-api-token"
 
     def kubectl(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
         """kubectl against the stand-in."""
@@ -184,6 +205,10 @@ class LocalStack:
     def up(self) -> None:
         """Start everything and install CRDs, webhook configurations, namespace, pool."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        controller_token = secrets.token_urlsafe(24)
+        auth_file = self.workdir / "kube-auth.yaml"
+        users = [{"name": CONTROLLER_USER, "token": controller_token, "groups": [MASTERS_GROUP]}]
+        auth_file.write_text(json.dumps({"users": users}))
         self.procs["kube"] = start(
             "kube",
             [
@@ -194,9 +219,20 @@ class LocalStack:
                 str(self.kubeconfig),
                 "--state-dir",
                 str(self.workdir / "kube-state"),
+                "--auth-file",
+                str(auth_file),
             ],
             self.workdir,
         )
+        config = yaml.safe_load(self.kubeconfig.read_text())
+        for user in config["users"]:
+            user["user"] = {"token": controller_token}
+        self.controller_kubeconfig.write_text(yaml.safe_dump(config))
+        self.controller_kubeconfig.chmod(0o600)
+        token_flags: list[str] = []
+        if self.ate_api_token:
+            self.ate_api_token_file.write_text(self.ate_api_token)
+            token_flags = ["--require-token-file", str(self.ate_api_token_file)]
         self.kubectl(
             "apply",
             "-f",
@@ -218,6 +254,8 @@ class LocalStack:
                 "--ca-out",
                 str(ca),
                 *timing,
+                *token_flags,
+                *self.substrate_args,
             ],
             self.workdir,
         )
@@ -268,7 +306,7 @@ class LocalStack:
             *CLI,
             "controller",
             "--kubeconfig",
-            str(self.kubeconfig),
+            str(self.controller_kubeconfig),
             "--substrate-ate-api-endpoint",
             sub["grpc"],
             "--substrate-ate-api-ca-file",
@@ -288,6 +326,11 @@ class LocalStack:
             "--leader-election-namespace",
             "kagent",
             *requeue,
+            *(
+                ["--substrate-ate-api-token-file", str(self.ate_api_token_file)]
+                if self.ate_api_token
+                else []
+            ),
             *self.controller_args,
         ]
 
