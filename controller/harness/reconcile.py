@@ -323,13 +323,10 @@ class HarnessReconciler:
 
 
 def _template_ready(template: dict[str, Any]) -> bool:
-    status = template.get("status") or {}
-    if status.get("phase") != "Ready":
-        return False
-    generation = int((template.get("metadata") or {}).get("generation") or 0)
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
-    observed = (ready or {}).get("observedGeneration")
-    return observed is None or int(observed) >= generation
+    """Substrate's own notion: ``phase == Ready``. Substrate never re-snapshots after a spec
+    edit (spec/ateapi.md §5.2), so a generation check would wait forever; an edited template
+    applies to the next resume of the actor."""
+    return (template.get("status") or {}).get("phase") == "Ready"
 
 
 def _template_message(template: dict[str, Any]) -> str:
