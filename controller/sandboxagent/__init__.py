@@ -1,0 +1,1 @@
+"""SandboxAgent on Agent Substrate: config Secret, ActorTemplate, session actors."""
