@@ -61,7 +61,7 @@ _FLAGS: Final[tuple[tuple[str, str, Callable[[str], Any], Any, str], ...]] = (
     ("--tls-cert-file", "tls_cert_file", Path, None, "serving certificate (PEM), watched and reloaded"),
     ("--tls-private-key-file", "tls_private_key_file", Path, None, "its private key (PEM)"),
     ("--crds", "crds", Path, None, "folder of CRD YAML the rules come from (default: built in)"),
-    ("--default-worker-pool", "default_worker_pool", str, None, "WorkerPool pinned into substrate objects that name none"),
+    ("--default-worker-pool", "default_worker_pool", str, None, "[NAMESPACE/]NAME of the WorkerPool pinned into substrate objects that name none (only objects in that namespace when one is given)"),
     ("--self-signed", "self_signed", _bool, False, "generate and rotate a CA and serving certificate; patch caBundle"),
     ("--cert-dir", "cert_dir", Path, None, "self-signed: folder for the CA and certificate (default: a temp folder)"),
     ("--service-name", "service_name", str, "kagent-substrate-webhook", "self-signed: Service whose DNS names the certificate covers"),

@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--default-worker-pool",
         metavar="NAME",
-        help="the webhook's default WorkerPool, pinned into substrate objects that name none",
+        help="the webhook's default WorkerPool ([NAMESPACE/]NAME), pinned into substrate objects in its namespace that name none",
     )
     p.add_argument(
         "-v", "--verbose", action="store_true", help="text output: list allowed objects too"

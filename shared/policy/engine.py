@@ -67,7 +67,8 @@ class EngineConfig:
     """Settings that change verdicts."""
 
     default_worker_pool: str | None = None
-    """Pinned into ``spec.substrate.workerPoolRef`` of substrate objects that name none."""
+    """``[NAMESPACE/]NAME``: pinned into ``spec.substrate.workerPoolRef`` of substrate objects
+    that name none, when the pool is in the object's namespace (or no namespace is given)."""
     default_namespace: str = "default"
     """Namespace assumed for objects that do not say (as kubectl's default context)."""
 

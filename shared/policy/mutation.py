@@ -39,12 +39,15 @@ def mutation_patch(
                 "value": {"location": location},
             }
         )
-    if default_worker_pool and substrate.get("workerPoolRef") is None:
+    pool_ns, _, pool_name = (default_worker_pool or "").rpartition("/")
+    # workerPoolRef names a pool in the object's own namespace; a default pool elsewhere cannot
+    # be pinned (the controller's namespace-aware default then applies).
+    if pool_name and pool_ns in ("", namespace) and substrate.get("workerPoolRef") is None:
         ops.append(
             {
                 "op": "add",
                 "path": "/spec/substrate/workerPoolRef",
-                "value": {"name": default_worker_pool},
+                "value": {"name": pool_name},
             }
         )
     return ops

@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
+from devstack.stack import Proc
+from devstack.stack import start as start_process
 from tests.chart.render import FULLNAME, NAMESPACE, REPO, container, one, render
 
 pytestmark = pytest.mark.e2e
@@ -192,7 +194,9 @@ def test_rendered_chart_on_devstack_with_the_webhook_process(
         kube.ok("apply", "-n", "default", "-f", "-", stdin=harness)
         spec = kube.get("agentharness", "claw", "-n", "default")["spec"]["substrate"]
         assert spec["snapshotsConfig"]["location"] == "gs://ate-snapshots/default/claw"
-        assert spec["workerPoolRef"]["name"] == "pool-1"  # the chart's default pool, pinned
+        # The chart's default pool lives in the release namespace: a harness elsewhere is not
+        # pinned to it (workerPoolRef is namespace-local); the controller's default applies.
+        assert "workerPoolRef" not in spec
 
         bad = (
             REPO / "examples/invalid/agentharness-configmap-credential-on-substrate.yaml"
@@ -212,5 +216,70 @@ def test_rendered_chart_on_devstack_with_the_webhook_process(
         ]
         assert any('allowed="false"' in line for line in counted), counted
         assert any('allowed="true"' in line for line in counted), counted
+
+        # The controller with the rendered args (pod-only endpoints mapped to local stand-ins)
+        # makes the harness Ready.
+        sim, ctrl = _start_substrate_and_controller(objs, tmp_path)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                obj = kube.get("agentharness", "claw", "-n", "default")
+                conds = {c["type"]: c for c in (obj.get("status") or {}).get("conditions", [])}
+                if conds.get("Ready", {}).get("status") == "True":
+                    break
+                assert time.monotonic() < deadline, f"not Ready: {conds}; see {tmp_path}"
+                time.sleep(0.25)
+            assert obj["status"]["backendRef"]["id"] == "ahr-default-claw"
+        finally:
+            ctrl.stop()
+            sim.stop()
     finally:
         _stop(proc)
+
+
+def _start_substrate_and_controller(objs: list[dict[str, Any]], tmp: Path) -> tuple[Proc, Proc]:
+    """Start the Substrate simulator, then the controller with the chart's rendered args
+    (only what a pod gets from its cluster is mapped: endpoint, CA, token file, binds)."""
+    token = tmp / "ate-api-token"
+    token.write_text("projected-sa-token\n")
+    ca = tmp / "substrate-ca.pem"
+    sim = start_process(
+        "substrate",
+        [
+            str(BIN / "kagent-substrate"),
+            "devstack",
+            "substrate",
+            f"--kubeconfig={tmp / 'kc'}",
+            f"--ca-out={ca}",
+            f"--require-token-file={token}",
+            "--golden-warmup=0.2",
+        ],
+        tmp,
+    )
+    c = container(objs, "controller")
+    assert c["command"] == ["kagent-substrate"]
+    mapped = {
+        "--substrate-ate-api-endpoint": sim.ready["grpc"],
+        "--substrate-ate-api-token-file": str(token),
+        "--metrics-bind": "127.0.0.1:0",
+        "--health-bind": "127.0.0.1:0",
+    }
+    args = [
+        f"{f}={mapped.get(f, v)}" if sep else f
+        for f, sep, v in (a.partition("=") for a in c["args"])
+    ]
+    env = {k: "" for k in os.environ if k.startswith("SUBSTRATE_")}
+    ctrl = start_process(
+        "controller",
+        [
+            str(BIN / "kagent-substrate"),
+            *args,
+            f"--kubeconfig={tmp / 'kc'}",
+            f"--substrate-ate-api-ca-file={ca}",
+            f"--substrate-atenet-router-url={sim.ready['router']}",
+            "--not-ready-requeue=1s",
+        ],
+        tmp,
+        env=env,
+    )
+    return sim, ctrl

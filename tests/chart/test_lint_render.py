@@ -182,7 +182,7 @@ def test_worker_pool(rendered: Rendered) -> None:
         f"--substrate-default-workerpool-namespace={NAMESPACE}"
         in container(objs, "controller")["args"]
     )
-    assert "--default-worker-pool=pool-1" in container(objs, "webhook")["args"]
+    assert "--default-worker-pool=kagent-system/pool-1" in container(objs, "webhook")["args"]
     assert not [a for a in container(rendered("default"), "webhook")["args"] if "worker-pool" in a]
 
 

@@ -148,3 +148,12 @@ def test_sandboxagent_substrate_mutation(engine: PolicyEngine) -> None:
     verdict = engine.admit(obj)
     assert verdict.allowed, verdict.violations
     assert verdict.patch[0]["value"] == {"location": "gs://ate-snapshots/team-a/helper"}
+
+
+@pytest.mark.parametrize(
+    ("pool", "pinned"), [("team-a/pool-b", True), ("other/pool-b", False), ("pool-b", True)]
+)
+def test_default_pool_is_pinned_only_in_its_namespace(pool: str, pinned: bool) -> None:
+    engine = PolicyEngine.from_dir(config=EngineConfig(default_worker_pool=pool))
+    paths = [op["path"] for op in engine.admit(harness()).patch]
+    assert ("/spec/substrate/workerPoolRef" in paths) is pinned
