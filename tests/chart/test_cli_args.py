@@ -75,7 +75,9 @@ def test_webhook_values_reach_the_config(rendered: Rendered) -> None:
     assert cfg.self_signed and cfg.in_cluster
     assert cfg.default_worker_pool is None
     cfg = _parse_webhook(container(rendered("worker-pool"), "webhook")["args"])
-    assert cfg.default_worker_pool == "kagent-system/pool-1"  # namespace/name: pinned only in that namespace
+    assert (
+        cfg.default_worker_pool == "kagent-system/pool-1"
+    )  # namespace/name: pinned only in that namespace
     cfg = _parse_webhook(container(rendered("cert-manager"), "webhook")["args"])
     assert not cfg.self_signed and cfg.tls_cert_file is not None
 
