@@ -1,0 +1,220 @@
+"""The gateway on the in-process stack: kube API stand-in with a static auth table (TokenReview,
+SubjectAccessReview), Substrate simulator, SandboxAgent reconciler, gateway server on port 0."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from controller.config import ControllerConfig
+from controller.gateway.access import Gateway, GatewaySettings
+from controller.gateway.app import gateway_server
+from controller.gateway.auth import Authenticator
+from controller.gateway.metrics import GatewayMetrics
+from controller.gateway.refcount import SessionTracker
+from controller.harness.template import SubstrateDefaults
+from controller.router_probe import RouterProbe
+from controller.runtime.health import HttpServer
+from controller.sandboxagent.reconcile import SandboxAgentReconciler, SandboxDeps
+from controller.sandboxagent.sessions import SessionActors
+from devstack.kubeapi.auth import AuthTable, Rule, User
+from devstack.kubeapi.config import KubeApiConfig
+from devstack.kubeapi.server import KubeApiServer
+from devstack.substrate.server import Simulator, SimulatorConfig
+from shared.api.keys import ObjectKey
+from shared.ateapi import AteApiClient, AteApiConfig, RetryPolicy
+from shared.kube.client import KubeClient, KubeClientConfig, connect
+from shared.kube.resources import NAMESPACE, SANDBOX_AGENT, SECRET, WORKER_POOL
+from shared.secrets import Secret
+from tests.integration.controller.conftest import Stack, apply_crds, eventually
+from tests.integration.sandboxagent.conftest import add_model, condition, sandbox_agent
+
+ALICE, BOB = "alice-token", "bob-token"
+AUTH = AuthTable(
+    tokens=((Secret(ALICE), User("alice")), (Secret(BOB), User("bob"))),
+    rules=(
+        Rule(
+            users=("alice",),
+            verbs=("create",),
+            api_groups=("kagent.dev",),
+            resources=("sandboxagents/gateway", "agentharnesses/gateway"),
+            namespaces=("team-a",),
+        ),
+    ),
+)
+CONFIG = ControllerConfig(
+    not_ready_requeue=0.05,
+    defaults=SubstrateDefaults(worker_pool_namespace="team-a", worker_pool_name="pool"),
+)
+
+
+class CountingSessions(SessionActors):
+    """Counts ensures (one per session at a time is the contract)."""
+
+    ensures = 0
+
+    async def ensure(self, actor_id: str, template: tuple[str, str]) -> Any:
+        self.ensures += 1
+        return await super().ensure(actor_id, template)
+
+
+@dataclass
+class GatewayStack:
+    stack: Stack
+    gw: Gateway
+    server: HttpServer
+    client: aiohttp.ClientSession
+    rec: SandboxAgentReconciler
+    sessions: CountingSessions
+    suspends: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def ready_agent(self, name: str, **declarative: Any) -> None:
+        await self.stack.kube.create(SANDBOX_AGENT, sandbox_agent(name, **declarative))
+        key = ObjectKey("team-a", name)
+
+        async def step() -> Any:
+            await self.rec(key)
+            return await self.stack.kube.get(SANDBOX_AGENT, name, "team-a")
+
+        await eventually(step, lambda o: condition(o, "Ready").get("status") == "True")
+
+    async def delete_agent(self, name: str) -> None:
+        await self.stack.kube.delete(SANDBOX_AGENT, name, "team-a")
+
+        async def step() -> Any:
+            await self.rec(ObjectKey("team-a", name))
+            try:
+                return await self.stack.kube.get(SANDBOX_AGENT, name, "team-a")
+            except Exception:
+                return None
+
+        await eventually(step, lambda o: o is None, timeout=30)
+
+    async def send(
+        self,
+        agent: str,
+        context: str | None,
+        *,
+        token: str = ALICE,
+        tail: str = "/",
+        text: str = "hello",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        message: dict[str, Any] = {
+            "role": "user",
+            "messageId": "m1",
+            "parts": [{"kind": "text", "text": text}],
+        }
+        if context is not None:
+            message["contextId"] = context
+        body = {"jsonrpc": "2.0", "id": 7, "method": "message/send", "params": {"message": message}}
+        async with self.client.post(
+            f"{self.url}/api/a2a-sandboxes/team-a/{agent}{tail}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", **(headers or {})},
+        ) as resp:
+            text_body = await resp.text()
+            try:
+                import json
+
+                return resp.status, json.loads(text_body)
+            except ValueError:
+                return resp.status, text_body
+
+
+@pytest.fixture
+async def gws(tmp_path: Path) -> AsyncIterator[GatewayStack]:
+    server = KubeApiServer(
+        KubeApiConfig(
+            state_dir=tmp_path / "state",
+            kubeconfig=tmp_path / "kubeconfig",
+            bookmark_interval=0.5,
+            auth=AUTH,
+        )
+    )
+    await server.start()
+    kube: KubeClient = await connect(KubeClientConfig(kubeconfig=str(server.kubeconfig_path)))
+    await apply_crds(kube)
+    await kube.create(
+        NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
+    )
+    await kube.create(
+        WORKER_POOL,
+        {
+            "apiVersion": "ate.dev/v1alpha1",
+            "kind": "WorkerPool",
+            "metadata": {"name": "pool", "namespace": "team-a"},
+            "spec": {"replicas": 6, "ateomImage": "registry/ateom@sha256:" + "a" * 64},
+        },
+    )
+    await kube.create(
+        SECRET,
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "gw", "namespace": "team-a"},
+            "stringData": {"token": "s3cret-gw"},
+        },
+    )
+    sim = Simulator(
+        SimulatorConfig(kubeconfig=server.kubeconfig_path, serve_debug=False, golden_warmup=0.05)
+    )
+    ends = await sim.start()
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(ends.ca_pem)
+    ate = AteApiClient(
+        AteApiConfig(
+            endpoint=ends.grpc,
+            ca_file=ca,
+            dial_timeout=5,
+            call_timeout=5,
+            retry=RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05),
+        )
+    )
+    stack = Stack(server, kube, sim, ends, ate)
+    await add_model(stack)
+    probe = RouterProbe(ends.router, timeout=2)
+    sessions = CountingSessions(ate, probe, ensure_timeout=10, poll=0.05)
+    metrics = GatewayMetrics()
+    suspends: list[str] = []
+
+    async def suspend(actor_id: str, template: tuple[str, str]) -> None:
+        suspends.append(actor_id)
+        await sessions.suspend(actor_id, template)
+
+    tracker = SessionTracker(suspend, idle_delay=0.2, on_change=metrics.sessions_active.set)
+    gw = Gateway(
+        kube=kube,
+        auth=Authenticator(kube, cache_ttl=0),
+        metrics=metrics,
+        settings=GatewaySettings(router_url=ends.router, allowed_origins=("https://ui.example",)),
+        sessions=sessions,
+        tracker=tracker,
+    )
+    http_server = gateway_server(gw, ("127.0.0.1", 0))
+    await http_server.start()
+    rec = SandboxAgentReconciler(
+        SandboxDeps(kube=kube, sessions=sessions, events=stack.record, config=CONFIG)
+    )
+    client = aiohttp.ClientSession()
+    g = GatewayStack(stack, gw, http_server, client, rec, sessions, suspends)
+    try:
+        yield g
+    finally:
+        await client.close()
+        await http_server.stop()
+        await probe.close()
+        await ate.close()
+        await sim.stop()
+        await kube.close()
+        await server.stop()
+        server.close()
