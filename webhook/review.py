@@ -162,7 +162,10 @@ def review(engine: PolicyEngine, data: Any, *, mutate: bool) -> Outcome:
     obj = _with_kind(obj, data)
     name = _object_name(obj, req)
     namespace = req.namespace or engine.config.default_namespace
-    verdict = engine.admit(obj, old=req.old, operation=req.operation, namespace=req.namespace)
+    # The request was decoded for this review alone: judge it in place (no deep copy).
+    verdict = engine.admit(
+        obj, old=req.old, operation=req.operation, namespace=req.namespace, copy=False
+    )
     kind = str(obj.get("kind", "")) if not verdict.skipped and obj.get("kind") else OTHER
     response: dict[str, Any] = {"uid": req.uid, "allowed": True}
     allowed, patched = True, False

@@ -164,9 +164,27 @@ class CRDValidator:
         self, version: str, obj: dict[str, Any], old: dict[str, Any] | None = None
     ) -> list[Violation]:
         """metadata + structural schema + list-map/set + CEL (+ transition rules with ``old``)."""
+        return self._validate(version, obj, old, Context())
+
+    def admit(
+        self, version: str, obj: dict[str, Any], old: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[Violation]]:
+        """Prune, default and validate in one walk (``obj`` is changed in place): the unknown
+        field paths and the violations, exactly as `prune` + `validate` would give."""
+        unknown: list[str] = []
+        meta = obj.get("metadata")
+        if isinstance(meta, dict):
+            for key in [k for k in meta if k not in OBJECT_META_FIELDS]:
+                unknown.append(f"metadata.{key}")
+                del meta[key]
+        return unknown, self._validate(version, obj, old, Context(unknown=unknown))
+
+    def _validate(
+        self, version: str, obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context
+    ) -> list[Violation]:
         v = self._version(version)
         errors = validate_metadata(obj.get("metadata"), self.namespaced)
-        ctx = Context(errors=errors)
+        ctx.errors = errors
         validate(v.root, obj, ABSENT if old is None else old, "", ctx)
         if any(e.type in BLOCKING_TYPES for e in errors):
             if v.root.has_rules_below:

@@ -25,7 +25,8 @@ def mutation_patch(
     if selector is None or not isinstance(spec, dict) or spec.get(selector[0]) != selector[1]:
         return []
     substrate = spec.get("substrate")
-    name = (obj.get("metadata") or {}).get("name")
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
     if not isinstance(substrate, dict) or not isinstance(name, str) or not name:
         return []
     ops: list[dict[str, Any]] = []

@@ -10,6 +10,7 @@ CEL rules, exactly as the apiserver does.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import re
 from dataclasses import dataclass, field
@@ -105,6 +106,13 @@ class Node:
     one_of: tuple[Node, ...] = ()
     not_: Node | None = None
     has_rules_below: bool = False
+    plain_string: bool = False
+    """A string leaf without constraints or rules: validation only checks the type."""
+    accepts: frozenset[builtins.type] | None = None
+    """Python types the schema type admits (None: any); bool is never an integer."""
+    string_checks: bool = False
+    number_checks: bool = False
+    combinators: bool = False
     has_defaults_below: bool = False
     schema_type_name: str = "object"
     """The type name CEL errors show as the bad value (``"object"``, ``"string"``...)."""
@@ -174,8 +182,37 @@ def compile_schema(schema: dict[str, Any], where: str = "") -> Node:
         *(c for c in (node.additional, node.items) if c is not None),
     ]
     node.has_rules_below = bool(node.rules) or any(c.has_rules_below for c in children)
+    node.accepts = _ACCEPTS.get("int-or-string" if node.int_or_string else node.type or "")
+    node.string_checks = any(
+        x is not None for x in (node.pattern, node.format, node.min_length, node.max_length)
+    )
+    node.number_checks = any(x is not None for x in (node.minimum, node.maximum, node.multiple_of))
+    node.combinators = bool(node.all_of or node.any_of or node.one_of or node.not_ is not None)
+    node.plain_string = (
+        node.type == "string"
+        and not node.nullable
+        and not node.int_or_string
+        and node.enum is None
+        and node.pattern is None
+        and node.format is None
+        and node.min_length is None
+        and node.max_length is None
+        and not node.rules
+        and not (node.all_of or node.any_of or node.one_of or node.not_ is not None)
+    )
     node.has_defaults_below = bool(node.defaults) or any(c.has_defaults_below for c in children)
     return node
+
+
+_ACCEPTS: Final[dict[str, frozenset[type]]] = {
+    "string": frozenset({str}),
+    "object": frozenset({dict}),
+    "array": frozenset({list}),
+    "boolean": frozenset({bool}),
+    "integer": frozenset({int}),
+    "number": frozenset({int, float}),
+    "int-or-string": frozenset({int, str}),
+}
 
 
 def _join(base: str, name: str) -> str:
@@ -262,6 +299,9 @@ class Context:
     cel_errors: list[Violation] = field(default_factory=list)
     type_error: bool = False
     run_cel: bool = True
+    unknown: list[str] | None = None
+    """When set, the pass also prunes unknown fields (recorded here) and applies defaults
+    before validating each object, so one walk does the apiserver's prune, default, validate."""
 
 
 _JSON_TYPE: Final = {
@@ -281,57 +321,37 @@ def json_type(value: Any) -> str:
     return _JSON_TYPE.get(type(value), to_go_type_name(value))
 
 
-def _type_ok(node: Node, value: Any) -> bool:
-    t = node.type
-    if node.int_or_string:
-        return (isinstance(value, int) and not isinstance(value, bool)) or isinstance(value, str)
-    if t is None:
-        return True
-    if t == "string":
-        return isinstance(value, str)
-    if t == "object":
-        return isinstance(value, dict)
-    if t == "array":
-        return isinstance(value, list)
-    if t == "boolean":
-        return isinstance(value, bool)
-    if t == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if t == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return True
-
-
 def validate(node: Node, value: Any, old: Any, path: str, ctx: Context) -> None:
     """Validate ``value`` against ``node``; ``old`` is the correlated old value or ABSENT."""
-    errors = ctx.errors
+    t = type(value)
     if value is None:
         if node.nullable:
             return
-        if node.type is not None or node.int_or_string:
+        if node.accepts is not None:
             ctx.type_error = True
-            errors.append(_type_violation(node, value, path))
+            ctx.errors.append(_type_violation(node, value, path))
             return
-    elif not _type_ok(node, value):
+    elif node.accepts is not None and t not in node.accepts:
         ctx.type_error = True
-        errors.append(_type_violation(node, value, path))
+        ctx.errors.append(_type_violation(node, value, path))
         return
     if node.enum is not None and not any(_enum_eq(value, e) for e in node.enum):
         supported = ", ".join(
             '"' + (e if isinstance(e, str) else go_repr(e)) + '"' for e in node.enum
         )
-        errors.append(
+        ctx.errors.append(
             Violation(path, NOT_SUPPORTED, f"supported values: {supported}", "schema:enum", value)
         )
-    if isinstance(value, str):
-        _validate_string(node, value, path, errors)
-    elif isinstance(value, dict):
+    if t is dict:
         _validate_object(node, value, old, path, ctx)
-    elif isinstance(value, list):
+    elif t is list:
         _validate_array(node, value, old, path, ctx)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        _validate_number(node, value, path, errors)
-    if node.all_of or node.any_of or node.one_of or node.not_ is not None:
+    elif t is str:
+        if node.string_checks:
+            _validate_string(node, value, path, ctx.errors)
+    elif (t is int or t is float) and node.number_checks:
+        _validate_number(node, value, path, ctx.errors)
+    if node.combinators:
         _validate_combinators(node, value, path, ctx)
     if node.rules and ctx.run_cel:
         _run_rules(node, value, old, path, ctx)
@@ -393,8 +413,35 @@ def _validate_number(node: Node, value: float, path: str, errors: list[Violation
         errors.append(Violation(path, INVALID, detail, "schema:multipleOf", value))
 
 
+def _prune_and_default_here(
+    node: Node, value: dict[str, Any], path: str, unknown: list[str]
+) -> None:
+    """Prune and default one object level (its children are handled when visited)."""
+    props = node.properties
+    if props is not None or (node.additional is None and not node.preserve_unknown):
+        open_ended = node.additional is not None or node.preserve_unknown or node.embedded
+        for key in [k for k, v in value.items() if v is None or props is None or k not in props]:
+            child = props.get(key) if props is not None else None
+            if child is None:
+                if not open_ended:
+                    unknown.append(_join(path, key))
+                    del value[key]
+            elif (
+                value[key] is None
+                and not child.nullable
+                and not any(n == key for n, _ in node.defaults)
+            ):
+                del value[key]
+    for name, default in node.defaults:
+        current = value.get(name, ABSENT)
+        if current is ABSENT or (current is None and not props[name].nullable):  # type: ignore[index]
+            value[name] = copy.deepcopy(default)
+
+
 def _validate_object(node: Node, value: dict[str, Any], old: Any, path: str, ctx: Context) -> None:
     errors = ctx.errors
+    if ctx.unknown is not None:
+        _prune_and_default_here(node, value, path, ctx.unknown)
     for name in node.required:
         if name not in value:
             errors.append(Violation(_join(path, name), REQUIRED, "", "schema:required"))
@@ -413,38 +460,17 @@ def _validate_object(node: Node, value: dict[str, Any], old: Any, path: str, ctx
         errors.append(Violation(path, INVALID, detail, "schema:minProperties", value))
     old_map = old if isinstance(old, dict) else None
     props = node.properties
+    prefix = path + "." if path else ""
     for key, sub in value.items():
         child = props.get(key) if props is not None else None
         if child is None:
             child = node.additional
             if child is None:
                 continue
-        if not child.has_rules_below and sub is not None and _is_leaf_ok_fast(child, sub):
+        if child.plain_string and type(sub) is str:
             continue
-        validate(
-            child,
-            sub,
-            old_map.get(key, ABSENT) if old_map is not None else ABSENT,
-            _join(path, key),
-            ctx,
-        )
-
-
-def _is_leaf_ok_fast(node: Node, value: Any) -> bool:
-    """A cheap pre-check for plain string leaves with no constraints (the common case)."""
-    return (
-        type(value) is str
-        and node.type == "string"
-        and node.enum is None
-        and node.pattern is None
-        and node.format is None
-        and node.min_length is None
-        and node.max_length is None
-        and not node.all_of
-        and not node.any_of
-        and not node.one_of
-        and node.not_ is None
-    )
+        old_sub = old_map.get(key, ABSENT) if old_map is not None else ABSENT
+        validate(child, sub, old_sub, prefix + key, ctx)
 
 
 def _validate_array(node: Node, value: list[Any], old: Any, path: str, ctx: Context) -> None:
