@@ -590,58 +590,37 @@ def _restore(env: Env, var: str, saved: Any) -> None:
         env[var] = saved
 
 
-def _all_builder(target: Fn, var: str, bodies: list[Fn]) -> Fn:
-    (pred,) = bodies
+def _quantifier(name: str, short_circuit: bool) -> Callable[[Fn, str, list[Fn]], Fn]:
+    """``all`` (stops at false) and ``exists`` (stops at true), commutative over errors:
+    a decisive element wins over an error met earlier; otherwise the first error is raised."""
 
-    def all_(env: Env) -> bool:
-        items = _iterate(target(env), "all")
-        saved, err = _bind(env, var), None
-        try:
-            for item in items:
-                env[var] = item
-                try:
-                    result = pred(env)
-                except CelError as exc:
-                    err = err or exc
-                    continue
-                if result is False:
-                    return False
-                if result is not True:
-                    err = err or no_overload("all")
-        finally:
-            _restore(env, var, saved)
-        if err is not None:
-            raise err
-        return True
+    def build(target: Fn, var: str, bodies: list[Fn]) -> Fn:
+        (pred,) = bodies
 
-    return all_
+        def quantify(env: Env) -> bool:
+            items = _iterate(target(env), name)
+            saved, err = _bind(env, var), None
+            try:
+                for item in items:
+                    env[var] = item
+                    try:
+                        result = pred(env)
+                    except CelError as exc:
+                        err = err or exc
+                        continue
+                    if result is short_circuit:
+                        return short_circuit
+                    if result is not (not short_circuit):
+                        err = err or no_overload(name)
+            finally:
+                _restore(env, var, saved)
+            if err is not None:
+                raise err
+            return not short_circuit
 
+        return quantify
 
-def _exists_builder(target: Fn, var: str, bodies: list[Fn]) -> Fn:
-    (pred,) = bodies
-
-    def exists(env: Env) -> bool:
-        items = _iterate(target(env), "exists")
-        saved, err = _bind(env, var), None
-        try:
-            for item in items:
-                env[var] = item
-                try:
-                    result = pred(env)
-                except CelError as exc:
-                    err = err or exc
-                    continue
-                if result is True:
-                    return True
-                if result is not False:
-                    err = err or no_overload("exists")
-        finally:
-            _restore(env, var, saved)
-        if err is not None:
-            raise err
-        return False
-
-    return exists
+    return build
 
 
 def _exists_one_builder(target: Fn, var: str, bodies: list[Fn]) -> Fn:
@@ -700,8 +679,8 @@ def _filter_builder(target: Fn, var: str, bodies: list[Fn]) -> Fn:
 
 
 _MACRO_BUILDERS: Final[dict[str, Callable[[Fn, str, list[Fn]], Fn]]] = {
-    "all": _all_builder,
-    "exists": _exists_builder,
+    "all": _quantifier("all", short_circuit=False),
+    "exists": _quantifier("exists", short_circuit=True),
     "exists_one": _exists_one_builder,
     "map": _map_builder,
     "filter": _filter_builder,
