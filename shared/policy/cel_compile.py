@@ -609,7 +609,7 @@ def _quantifier(name: str, short_circuit: bool) -> Callable[[Fn, str, list[Fn]],
                         err = err or exc
                         continue
                     if result is short_circuit:
-                        return short_circuit
+                        return bool(result)
                     if result is not (not short_circuit):
                         err = err or no_overload(name)
             finally:
