@@ -42,9 +42,10 @@ def _decode(body: bytes) -> Any:
         raise ReviewError(f"malformed JSON: {str(reason)[:200]}") from None
 
 
-def _judge(deps: Deps, body: bytes, mutate: bool) -> tuple[Any, Outcome]:
+def _judge(deps: Deps, body: bytes, mutate: bool, decoded: list[Any]) -> Outcome:
     data = _decode(body)
-    return data, review(deps.engine, data, mutate=mutate)
+    decoded.append(data)  # so an internal error or a deadline can still echo request.uid
+    return review(deps.engine, data, mutate=mutate)
 
 
 async def _handle(request: web.Request, *, mutate: bool) -> web.Response:
@@ -60,15 +61,15 @@ async def _handle(request: web.Request, *, mutate: bool) -> web.Response:
     if request.content_length is not None and request.content_length > cfg.max_body_bytes:
         deps.metrics.bad_request("too-large")
         return _problem(413, too_large)
-    data: Any = None
+    decoded: list[Any] = []
     try:
         async with asyncio.timeout(cfg.request_timeout):
             body = await request.read()  # capped: the app's client_max_size is max_body_bytes
             if len(body) <= cfg.inline_body_bytes:
-                data, outcome = _judge(deps, body, mutate)
+                outcome = _judge(deps, body, mutate, decoded)
             else:
                 loop = asyncio.get_running_loop()
-                data, outcome = await loop.run_in_executor(None, _judge, deps, body, mutate)
+                outcome = await loop.run_in_executor(None, _judge, deps, body, mutate, decoded)
     except web.HTTPRequestEntityTooLarge:
         deps.metrics.bad_request("too-large")
         return _problem(413, too_large)
@@ -82,9 +83,10 @@ async def _handle(request: web.Request, *, mutate: bool) -> web.Response:
         deps.metrics.bad_request("deadline")
         log.warning("admission review exceeded its %.1fs deadline", cfg.request_timeout)
         message = f"admission review did not finish within {cfg.request_timeout:g}s"
-        return _answer(errored(data, 504, message))
+        return _answer(errored(decoded[0] if decoded else None, 504, message))
     except Exception as exc:  # a bug in evaluation must not become a 500 or leak the object
         log.error("internal error evaluating an admission review: %s", type(exc).__name__)
+        data = decoded[0] if decoded else None
         return _answer(errored(data, 500, "internal error evaluating the object; see webhook logs"))
     seconds = time.perf_counter() - started
     deps.metrics.observe(outcome.kind, outcome.operation, outcome.allowed, seconds)

@@ -34,3 +34,49 @@ def test_non_object_metadata_on_a_substrate_harness_is_a_denial_not_a_crash(
     }
     answer = review(engine, envelope, mutate=True).body
     assert answer["response"] == {"uid": "u-1", "allowed": True}
+
+
+class _Broken:
+    """An engine whose verdict raises (stands in for any evaluation bug)."""
+
+    def __init__(self, real: PolicyEngine) -> None:
+        self.config = real.config
+        self._real = real
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+    def admit(self, *args: object, **kwargs: object) -> object:
+        raise AttributeError("boom")
+
+
+async def test_an_internal_error_answer_still_echoes_the_request_uid(
+    tmp_path, engine: PolicyEngine
+) -> None:
+    # Found by the fuzzer: the 500-in-AdmissionReview answer carried uid "" (the decoded request
+    # was lost with the exception), which the API server rejects as a malformed response.
+    import aiohttp
+
+    from shared.certs import make_ca
+    from tests.integration.webhook.conftest import base_config, client_context, start_webhook
+
+    ca = make_ca("regression-ca")
+    server = await start_webhook(base_config(tmp_path, ca), _Broken(engine))  # type: ignore[arg-type]
+    body = {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {"uid": "u-42", "operation": "CREATE", "object": {"kind": "AgentHarness"}},
+    }
+    try:
+        async with aiohttp.ClientSession() as session:
+            for path in ("/validate", "/mutate"):
+                async with session.post(
+                    server.url + path, json=body, ssl=client_context(ca)
+                ) as resp:
+                    assert resp.status == 200
+                    doc = await resp.json()
+                assert doc["response"]["uid"] == "u-42"
+                assert doc["response"]["allowed"] is False
+                assert doc["response"]["status"]["code"] == 500
+    finally:
+        await server.stop()
