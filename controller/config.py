@@ -91,6 +91,14 @@ class ControllerConfig:
     """Seconds after which a stuck deletion reports DeleteTimeout (it keeps retrying)."""
     sandbox_runtime_image: str = ""
     """Digest-pinned Go ADK image for SandboxAgent actors."""
+    session_idle_suspend: float = 30.0
+    """Seconds a SandboxAgent session actor stays running after its last request ends."""
+    session_ensure_timeout: float = 120.0
+    """Seconds a session may take to become RUNNING and reachable before the request fails."""
+    gateway_allowed_origins: tuple[str, ...] = ()
+    """Browser Origins the gateway accepts besides same-origin (``*``: any)."""
+    gateway_request_timeout: float = 300.0
+    """Seconds without upstream bytes before a proxied gateway request fails."""
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
@@ -206,6 +214,26 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default="",
         help="digest-pinned Go ADK image for SandboxAgent actors",
     )
+    f(
+        "--session-idle-suspend",
+        default="30s",
+        help="suspend a session actor this long after its last request ends",
+    )
+    f(
+        "--session-ensure-timeout",
+        default="2m",
+        help="deadline for a session actor to be RUNNING and reachable",
+    )
+    f(
+        "--gateway-allowed-origins",
+        default="",
+        help="comma-separated browser Origins allowed besides same-origin ('*': any)",
+    )
+    f(
+        "--gateway-request-timeout",
+        default="5m",
+        help="fail a proxied request after this long without upstream bytes",
+    )
     f("--resync-period", default="5m", help="resync period of Ready objects")
     f("--not-ready-requeue", default="10s", help="requeue delay while an object converges")
     f(
@@ -292,4 +320,14 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str]) -> ControllerConfi
         ),
         delete_timeout=parse_duration(ns.delete_timeout, "--delete-timeout"),
         sandbox_runtime_image=ns.sandbox_runtime_image,
+        session_idle_suspend=parse_duration(ns.session_idle_suspend, "--session-idle-suspend"),
+        session_ensure_timeout=parse_duration(
+            ns.session_ensure_timeout, "--session-ensure-timeout"
+        ),
+        gateway_allowed_origins=tuple(
+            o.strip() for o in str(ns.gateway_allowed_origins).split(",") if o.strip()
+        ),
+        gateway_request_timeout=parse_duration(
+            ns.gateway_request_timeout, "--gateway-request-timeout"
+        ),
     )
