@@ -120,6 +120,82 @@ def _sources(
     return sources
 
 
+def _sandboxagents_and_gateway(
+    manager: Manager,
+    config: ControllerConfig,
+    kube: KubeClient,
+    registry: CollectorRegistry,
+    ate: AteApiClient | None,
+    events: Callable[..., Awaitable[None]] | None,
+    reconcile_metrics: ReconcileMetrics,
+) -> tuple[HttpServer, asyncio.Event] | None:
+    """SandboxAgent sources + workers (leader-gated, needs ate-api) and the gateway server
+    (every replica; ``--gateway-bind ''`` disables it): the server and its "bound" event."""
+    from controller.gateway.access import Gateway, GatewaySettings
+    from controller.gateway.app import gateway_server
+    from controller.gateway.auth import Authenticator
+    from controller.gateway.metrics import GatewayMetrics
+    from controller.gateway.refcount import SessionTracker
+    from controller.sandboxagent.reconcile import SandboxAgentReconciler, SandboxDeps
+    from controller.sandboxagent.sessions import SessionActors
+    from controller.sandboxagent.sources import sandbox_sources
+
+    sessions: SessionActors | None = None
+    if ate is not None and events is not None:
+        probe = RouterProbe(config.router_url)
+        manager.add_server("router-probe", _noop, probe.close)
+        sessions = SessionActors(ate, probe, ensure_timeout=config.session_ensure_timeout)
+        queue: WorkQueue[ObjectKey] = WorkQueue()
+        for i, source in enumerate(sandbox_sources(kube, config, queue)):
+            manager.add_cache(f"sandboxagent-source-{i}", source.run, source.synced)
+        deps = SandboxDeps(kube=kube, sessions=sessions, events=events, config=config)
+        workers = Workers(
+            "sandboxagent",
+            SandboxAgentReconciler(deps),
+            queue,
+            reconcile_metrics,
+            WorkerConfig(workers=config.workers),
+        )
+        manager.add_leader("sandboxagent", workers.run, workers.stop)
+    if not config.gateway_bind.strip():
+        return None
+    metrics = GatewayMetrics(registry)
+    tracker = None
+    if sessions is not None:
+        tracker = SessionTracker(
+            sessions.suspend,
+            idle_delay=config.session_idle_suspend,
+            on_change=metrics.sessions_active.set,
+        )
+    gateway = Gateway(
+        kube=kube,
+        auth=Authenticator(kube),
+        metrics=metrics,
+        settings=GatewaySettings(
+            router_url=config.router_url,
+            allowed_origins=config.gateway_allowed_origins,
+            idle_suspend=config.session_idle_suspend,
+            request_timeout=config.gateway_request_timeout,
+            ensure_timeout=config.session_ensure_timeout,
+        ),
+        sessions=sessions,
+        tracker=tracker,
+    )
+    server = gateway_server(gateway, split_bind(config.gateway_bind))
+    bound = asyncio.Event()
+
+    async def start() -> None:
+        await server.start()
+        bound.set()
+
+    manager.add_server("gateway", start, server.stop)
+    return server, bound
+
+
+async def _noop() -> None:
+    return None
+
+
 async def run(config: ControllerConfig) -> int:
     """Run the controller until SIGTERM/SIGINT; 1 when leadership was lost."""
     registry = CollectorRegistry()
@@ -158,6 +234,9 @@ async def run(config: ControllerConfig) -> int:
 
     manager.add_server("http", start_servers, stop_servers)
     closers: list[Callable[[], Awaitable[None]]] = [kube.close]
+    ate_client: AteApiClient | None = None
+    reconcile_metrics = ReconcileMetrics(registry)
+    events: Callable[..., Awaitable[None]] | None = None
     if config.ate_api.endpoint:
         ate = AteApiClient(ate_config(config), registry=registry)
         probe = RouterProbe(config.router_url)
@@ -175,12 +254,16 @@ async def run(config: ControllerConfig) -> int:
             "agentharness",
             HarnessReconciler(deps),
             queue,
-            ReconcileMetrics(registry),
+            reconcile_metrics,
             WorkerConfig(workers=config.workers),
         )
         manager.add_leader("agentharness", workers.run, workers.stop)
+        ate_client, events = ate, _events_adapter(recorder)
     else:
         log.warning("AgentHarness controller disabled: set --substrate-ate-api-endpoint")
+    gateway = _sandboxagents_and_gateway(
+        manager, config, kube, registry, ate_client, events, reconcile_metrics
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -188,7 +271,13 @@ async def run(config: ControllerConfig) -> int:
 
     async def announce() -> None:
         await serving.wait()
-        print(f"READY health={health.url} metrics={metrics.url} identity={identity}", flush=True)
+        gw = ""
+        if gateway is not None:
+            await gateway[1].wait()
+            gw = f" gateway={gateway[0].url}"
+        print(
+            f"READY health={health.url} metrics={metrics.url}{gw} identity={identity}", flush=True
+        )
 
     announcer = asyncio.create_task(announce())
     try:
