@@ -26,6 +26,7 @@ BIN = Path(sys.executable).parent
 CLI = [str(BIN / "kagent-substrate")]
 KUBECTL = BIN / "kubectl"
 DEFAULT_POOL = "default-pool"
+DEMO_USER = "demo-user"
 CONTROLLER_USER = "kagent-substrate-controller"
 MASTERS_GROUP = "system:masters"
 
@@ -188,6 +189,27 @@ class LocalStack:
         return self.workdir / "kubeconfig"
 
     @property
+    def demo_token_file(self) -> Path:
+        """Bearer token of ``demo-user``, allowed to use the gateway (TokenReview + SAR)."""
+        return self.workdir / "demo-user.token"
+
+    def _demo_auth(self) -> dict[str, Any]:
+        """``demo-user`` (token in `demo_token_file`) may create ``*/gateway`` (nothing else)."""
+        if not self.demo_token_file.exists():
+            self.demo_token_file.write_text(secrets.token_urlsafe(24))
+        return {
+            "users": [{"name": DEMO_USER, "token": self.demo_token_file.read_text().strip()}],
+            "rules": [
+                {
+                    "users": [DEMO_USER],
+                    "verbs": ["create"],
+                    "apiGroups": ["kagent.dev"],
+                    "resources": ["sandboxagents/gateway", "agentharnesses/gateway"],
+                }
+            ],
+        }
+
+    @property
     def controller_kubeconfig(self) -> Path:
         """The controller's kubeconfig: its own user (``CONTROLLER_USER``, a cluster admin), so
         the stand-in's request counters tell its requests apart."""
@@ -208,7 +230,10 @@ class LocalStack:
         controller_token = secrets.token_urlsafe(24)
         auth_file = self.workdir / "kube-auth.yaml"
         users = [{"name": CONTROLLER_USER, "token": controller_token, "groups": [MASTERS_GROUP]}]
-        auth_file.write_text(json.dumps({"users": users}))
+        demo = self._demo_auth()
+        auth_file.write_text(
+            json.dumps({"users": [*users, *demo["users"]], "rules": demo["rules"]})
+        )
         self.procs["kube"] = start(
             "kube",
             [
@@ -300,7 +325,16 @@ class LocalStack:
         """The controller's command line for this stack (every replica uses the same)."""
         sub = self.procs["substrate"].ready
         requeue = (
-            ["--not-ready-requeue", "1s", "--no-free-workers-requeue", "2s"] if self.fast else []
+            [
+                "--not-ready-requeue",
+                "1s",
+                "--no-free-workers-requeue",
+                "2s",
+                "--session-idle-suspend",
+                "2s",
+            ]
+            if self.fast
+            else []
         )
         return [
             *CLI,
@@ -322,7 +356,7 @@ class LocalStack:
             "--metrics-bind",
             "127.0.0.1:0",
             "--gateway-bind",
-            "",
+            "127.0.0.1:0",
             "--leader-election-namespace",
             "kagent",
             *requeue,
