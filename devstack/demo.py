@@ -77,6 +77,58 @@ def _wait_ready(stack: LocalStack, timeout: float) -> list[dict[str, Any]]:
         time.sleep(0.5)
 
 
+def _wait_sandboxagents(stack: LocalStack, timeout: float) -> None:
+    """Wait until every SandboxAgent of the namespace is Ready (template golden snapshot)."""
+
+    def check() -> bool:
+        items = stack.get_json("sandboxagents", "-n", stack.namespace)["items"]
+        return bool(items) and all(_ready(i).startswith("True") for i in items)
+
+    stack.wait("SandboxAgents Ready", check, timeout=timeout)
+
+
+def _send_a2a(stack: LocalStack, agent: str, session: str) -> None:
+    """One A2A message/send through the controller's gateway, as demo-user."""
+    gateway = stack.procs["controller"].ready["gateway"]
+    url = f"{gateway}/api/a2a-sandboxes/{stack.namespace}/{agent}/"
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "message/send",
+        "params": {
+            "message": {
+                "role": "user",
+                "messageId": "demo-1",
+                "contextId": session,
+                "parts": [{"kind": "text", "text": "Hello from the demo"}],
+            }
+        },
+    }
+    token = stack.demo_token_file.read_text().strip()
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    _say(f"\nSending one A2A message (contextId {session!r}) as demo-user to\n  POST {url}")
+    with urllib.request.urlopen(request, timeout=60) as resp:
+        answer = json.loads(resp.read())
+    if "error" in answer:
+        raise StackError(f"A2A message refused: {answer['error']}")
+    _say(f"  HTTP {resp.status}; the session actor answered (the devstack workload echoes):")
+    shown = {k: answer.get(k) for k in ("actor", "method", "path", "body")}
+    for line in json.dumps(shown, indent=2).splitlines():
+        _say(f"    {line[:160]}")
+    debug = stack.procs["substrate"].ready["debug"]
+    mine = [a for a in _actors(debug) if a.get("actor_id") == answer.get("actor")]
+    for a in mine:
+        _say(
+            f"  session actor {a.get('actor_id')}: template {a.get('template')}, "
+            f"status {a.get('status')} (suspended after the idle delay)"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """The demo; 0 on success."""
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="kagent-substrate-demo-"))
@@ -101,9 +153,17 @@ def run(args: argparse.Namespace) -> int:
         _wait_ready(stack, args.timeout)
         _say("")
         _say(stack.kubectl("get", "ahr", "-n", stack.namespace).stdout.rstrip())
+        _say(
+            "\nWaiting for the SandboxAgents to be Ready (config Secret -> template -> golden snapshot) ..."
+        )
+        _wait_sandboxagents(stack, args.timeout)
+        _say(stack.kubectl("get", "sandboxagents", "-n", stack.namespace).stdout.rstrip())
+        _send_a2a(stack, "hello-agent", "demo-session-1")
         if args.keep:
             _say(
                 f"\nThe stack keeps running. Use it with:\n  {KUBECTL} --kubeconfig {stack.kubeconfig} get ahr -A\n"
+                f"Gateway: {stack.procs['controller'].ready.get('gateway')} "
+                f"(token of demo-user: {stack.demo_token_file}; see docs/gateway.md)\n"
                 f"Substrate state: {stack.procs['substrate'].ready.get('debug')}/debug\nStop it with Ctrl-C."
             )
             try:
@@ -128,9 +188,17 @@ def run(args: argparse.Namespace) -> int:
             lambda: not stack.get_json("agentharnesses", "-n", stack.namespace)["items"],
             timeout=args.timeout,
         )
+        stack.wait(
+            "SandboxAgents deleted",
+            lambda: not stack.get_json("sandboxagents", "-n", stack.namespace)["items"],
+            timeout=args.timeout,
+        )
         debug = stack.procs["substrate"].ready["debug"]
         stack.wait("actors deleted", lambda: not _actors(debug), timeout=args.timeout)
-        _say("  AgentHarnesses left: 0; Substrate actors left (harness and golden): 0")
+        _say(
+            "  AgentHarnesses and SandboxAgents left: 0; "
+            "Substrate actors left (harness, session and golden): 0"
+        )
         _say("\nDemo complete.")
         return 0
     except StackError as exc:
