@@ -68,10 +68,10 @@ def test_label_and_field_selectors(client, namespace):
         core.create_namespaced_config_map(
             namespace, {"metadata": {"name": f"c{i}", "labels": {"tier": tier, "n": str(i)}}}
         )
+
     def names(**kw):
-        return [
-            c.metadata.name for c in core.list_namespaced_config_map(namespace, **kw).items
-        ]
+        return [c.metadata.name for c in core.list_namespaced_config_map(namespace, **kw).items]
+
     assert names(label_selector="tier=web") == ["c0", "c1"]
     assert names(label_selector="tier!=web") == ["c2"]
     assert names(label_selector="tier in (db),n") == ["c2"]
