@@ -216,3 +216,38 @@ async def test_skip_cleanup_annotation_releases_without_deleting_actors(stack: S
         assert any(reason == "CleanupSkipped" for _, reason, _ in stack.events)
     finally:
         await probe.close()
+
+
+async def test_ate_api_down_is_reported_and_recovers(stack: Stack) -> None:
+    """ate-api unreachable: SubstrateUnavailable (no crash), then Ready once it is back."""
+    from shared.ateapi import AteApiClient, AteApiConfig, RetryPolicy
+
+    dead = AteApiClient(
+        AteApiConfig(
+            endpoint="127.0.0.1:1",
+            ca_file=None,
+            dial_timeout=0.5,
+            call_timeout=0.5,
+            retry=RetryPolicy(max_attempts=1),
+        )
+    )
+    probe = RouterProbe(stack.ends.router, timeout=2)
+    down = HarnessReconciler(
+        HarnessDeps(kube=stack.kube, ate=dead, probe=probe, events=stack.record, config=CONFIG)
+    )
+    key = ObjectKey("team-a", "outage")
+    await stack.kube.create(AGENT_HARNESS, harness("outage"))
+    try:
+        obj = await converge(
+            down,
+            stack,
+            key,
+            lambda o: condition(o, "Ready").get("reason") == "SubstrateUnavailable",
+        )
+        assert condition(obj, "ActorTemplateReady")["status"] == "True"
+        rec, probe2 = reconciler(stack)
+        await converge(rec, stack, key, lambda o: condition(o, "Ready").get("status") == "True")
+        await probe2.close()
+    finally:
+        await dead.close()
+        await probe.close()
