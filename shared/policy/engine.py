@@ -19,12 +19,18 @@ from shared.errors import InputError
 from shared.policy.admission_rules import RULES
 from shared.policy.crdvalidator import CRDValidator
 from shared.policy.mutation import apply_patch, mutation_patch
-from shared.policy.verdict import INVALID, UNKNOWN_FIELD, Verdict, Violation
+from shared.policy.verdict import FORBIDDEN, INVALID, UNKNOWN_FIELD, Verdict, Violation
 
 DEFAULT_CRD_DIR: Final = (
     Path(__file__).resolve().parents[2] / "charts" / "kagent-substrate" / "crds"
 )
 _NO_WORK_OPERATIONS: Final = frozenset({"DELETE", "CONNECT"})
+TOO_DEEP: Final = Violation(
+    "",
+    FORBIDDEN,
+    "the object is nested too deeply to evaluate (hundreds of levels); flatten it",
+    "input:depth",
+)
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -115,6 +121,20 @@ class PolicyEngine:
         callers that own a freshly decoded request (the webhook): they are then pruned and
         defaulted in place.
         """
+        try:
+            return self._admit(obj, old, operation, namespace, copy)
+        except RecursionError:  # hundreds of nesting levels: a denial, never an internal error
+            return Verdict(allowed=False, violations=(TOO_DEEP,))
+
+    def _admit(
+        self,
+        obj: dict[str, Any],
+        old: dict[str, Any] | None,
+        operation: str,
+        namespace: str | None,
+        copy: bool,
+    ) -> Verdict:
+        """`admit` without the depth guard."""
         if operation in _NO_WORK_OPERATIONS:
             return Verdict(allowed=True)
         api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))

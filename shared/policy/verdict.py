@@ -52,7 +52,10 @@ _OMIT_VALUE: Final = object()
 
 def render_value(value: Any) -> str:
     """Render a bad value the way field.Error does (%q for strings, %v for numbers, %#v else)."""
-    return go_repr(value)
+    try:
+        return go_repr(value)
+    except RecursionError:  # hundreds of nesting levels: say so instead of failing the answer
+        return "<value nested too deeply to print>"
 
 
 @dataclass(frozen=True, slots=True)
