@@ -458,6 +458,7 @@ def test_default_run_reached_the_ci_minimum(fuzz: Fuzz) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(7200)
 def test_long_run(fuzz: Fuzz) -> None:
     start = fuzz.count
 
