@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from controller import objects
 from controller.config import ControllerConfig
 from controller.harness import actor as actors
 from controller.harness import claw, inputs
@@ -35,7 +36,6 @@ from shared.conditions import now_rfc3339
 from shared.kube import errors as kerr
 from shared.kube.client import KubeClient
 from shared.kube.resources import ACTOR_TEMPLATE, AGENT_HARNESS, SECRET, WORKER_POOL
-from shared.kube.retry import patch_status
 from shared.naming import harness_actor_id, harness_actor_id_hashed, harness_template_name
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,11 @@ class HarnessReconciler:
         if meta.get("deletionTimestamp"):
             return await self._delete(harness)
         if FINALIZER not in (meta.get("finalizers") or []):
-            harness = await self._patch_meta(
-                harness, {"finalizers": [*(meta.get("finalizers") or []), FINALIZER]}
+            harness = await objects.patch_meta(
+                self.d.kube,
+                AGENT_HARNESS,
+                harness,
+                {"finalizers": [*(meta.get("finalizers") or []), FINALIZER]},
             )
         return await self._ensure(harness)
 
@@ -110,9 +113,9 @@ class HarnessReconciler:
             return Result(requeue_after=cfg.resync_period)
         phase = str((template.get("status") or {}).get("phase") or "")
         if phase == "Failed":
-            await self._write(harness, st.template_failed(_template_message(template)))
+            await self._write(harness, st.template_failed(objects.template_message(template)))
             return Result()
-        if not _template_ready(template):
+        if not objects.template_ready(template):
             await self._write(harness, st.template_pending())
             return Result(requeue_after=cfg.not_ready_requeue)
         template_key = (ns, template["metadata"]["name"])
@@ -207,6 +210,12 @@ class HarnessReconciler:
         if live.get("data") != desired["data"]:
             await self.d.kube.replace(SECRET, {**live, "data": desired["data"]}, ns)
 
+    async def _write(
+        self, harness: dict[str, Any], wanted: list[st.Cond], extra: dict[str, Any] | None = None
+    ) -> None:
+        now = now_rfc3339(self.d.clock())
+        await objects.write_status(self.d.kube, AGENT_HARNESS, harness, wanted, now, extra)
+
     # --- delete -----------------------------------------------------------------------------
 
     async def _delete(self, harness: dict[str, Any]) -> Result:
@@ -222,10 +231,10 @@ class HarnessReconciler:
                 "DeleteAgentHarness",
                 f"{SKIP_CLEANUP} is set: substrate actors were not deleted",
             )
-            await self._remove_finalizer(harness)
+            await objects.remove_finalizer(self.d.kube, AGENT_HARNESS, harness, FINALIZER)
             return Result()
         poll = min(self.d.config.not_ready_requeue, 2.0)
-        timed_out = self._deletion_age(meta) > self.d.config.delete_timeout
+        timed_out = objects.deletion_age(meta, self.d.clock()) > self.d.config.delete_timeout
         try:
             done = await self._delete_actors(harness, timed_out)
         except ate.AteApiError as exc:
@@ -236,7 +245,7 @@ class HarnessReconciler:
             raise
         if not done:
             return Result(requeue_after=poll)
-        await self._remove_finalizer(harness)
+        await objects.remove_finalizer(self.d.kube, AGENT_HARNESS, harness, FINALIZER)
         return Result()
 
     async def _delete_actors(self, harness: dict[str, Any], timed_out: bool) -> bool:
@@ -264,8 +273,11 @@ class HarnessReconciler:
                 str((template.get("status") or {}).get("goldenActorID") or "").strip() or golden
             )
             if golden and not (meta.get("annotations") or {}).get(GOLDEN_ANNOTATION):
-                harness = await self._patch_meta(
-                    harness, {"annotations": {GOLDEN_ANNOTATION: golden}}
+                harness = await objects.patch_meta(
+                    self.d.kube,
+                    AGENT_HARNESS,
+                    harness,
+                    {"annotations": {GOLDEN_ANNOTATION: golden}},
                 )
             # Delete the template first so Substrate cannot re-create the golden actor from it.
             with contextlib.suppress(kerr.NotFound):
@@ -274,62 +286,3 @@ class HarnessReconciler:
             await self._write(harness, [*st.deleting_golden(), *extra_timeout])
             return False
         return True
-
-    def _deletion_age(self, meta: dict[str, Any]) -> float:
-        raw = str(meta.get("deletionTimestamp") or "")
-        try:
-            since = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            return 0.0
-        return (self.d.clock() - since).total_seconds()
-
-    # --- writes --------------------------------------------------------------------------------
-
-    async def _patch_meta(self, harness: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        meta = harness["metadata"]
-        body = {"metadata": {**changes, "resourceVersion": meta["resourceVersion"]}}
-        return await self.d.kube.patch(AGENT_HARNESS, meta["name"], body, meta["namespace"])
-
-    async def _remove_finalizer(self, harness: dict[str, Any]) -> None:
-        meta = harness["metadata"]
-        remaining = [f for f in meta.get("finalizers") or [] if f != FINALIZER]
-        with contextlib.suppress(kerr.NotFound):
-            await self._patch_meta(harness, {"finalizers": remaining})
-
-    async def _write(
-        self, harness: dict[str, Any], wanted: list[st.Cond], extra: dict[str, Any] | None = None
-    ) -> None:
-        """Patch status when the conditions or extra fields change (conflict-retried)."""
-        now = now_rfc3339(self.d.clock())
-
-        def compute(live: dict[str, Any]) -> dict[str, Any] | None:
-            status = st.status_of(live)
-            generation = int(live["metadata"].get("generation") or 0)
-            changed = st.apply(status["conditions"], wanted, generation, now)
-            for k, v in (extra or {}).items():
-                if status.get(k) != v:
-                    status[k] = v
-                    changed = True
-            if status.get("observedGeneration") != generation:
-                status["observedGeneration"] = generation
-                changed = True
-            return status if changed else None
-
-        if compute(harness) is None:
-            return
-        meta = harness["metadata"]
-        with contextlib.suppress(kerr.NotFound):
-            await patch_status(self.d.kube, AGENT_HARNESS, meta["name"], meta["namespace"], compute)
-
-
-def _template_ready(template: dict[str, Any]) -> bool:
-    """Substrate's own notion: ``phase == Ready``. Substrate never re-snapshots after a spec
-    edit (spec/ateapi.md §5.2), so a generation check would wait forever; an edited template
-    applies to the next resume of the actor."""
-    return (template.get("status") or {}).get("phase") == "Ready"
-
-
-def _template_message(template: dict[str, Any]) -> str:
-    status = template.get("status") or {}
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
-    return str((ready or {}).get("message") or "ActorTemplate phase is Failed")

@@ -6,11 +6,12 @@ reconciler applies them with `apply` and writes status only when something chang
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
+from controller.objects import Cond as Cond
+from controller.objects import apply as apply
+from controller.objects import status_of as status_of
 from shared.ateapi.convert import Actor, ActorStatus
-from shared.conditions import Condition, set_condition
 
 READY: Final = "Ready"
 ACCEPTED: Final = "Accepted"
@@ -23,24 +24,6 @@ WAITING_TEMPLATE: Final = "waiting for ActorTemplate golden snapshot"
 NO_FREE_WORKERS_MSG: Final = (
     "substrate worker pool has no free workers; try again later or increase WorkerPool replicas"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Cond:
-    """One condition to set: (type, status, reason, message)."""
-
-    type: str
-    status: str
-    reason: str
-    message: str = ""
-
-
-def apply(conditions: list[Condition], wanted: list[Cond], generation: int, now: str) -> bool:
-    """Set every wanted condition; True when anything changed."""
-    changed = False
-    for c in wanted:
-        changed |= set_condition(conditions, c.type, c.status, c.reason, c.message, generation, now)
-    return changed
 
 
 def backend_unavailable(backend: str) -> list[Cond]:
@@ -207,10 +190,3 @@ def endpoint_text(namespace: str, name: str, actor: Actor | None) -> str:
         host = f"{actor.actor_id}.actors.resources.substrate.ate.dev"
         return f"atenet-router Host {host} (UI via kagent {ui})"
     return f"kagent gateway: {ui} (actor status {actor.status_name})"
-
-
-def status_of(obj: dict[str, Any]) -> dict[str, Any]:
-    """A mutable copy of the object's status (conditions list copied too)."""
-    status = dict(obj.get("status") or {})
-    status["conditions"] = [dict(c) for c in status.get("conditions") or []]
-    return status

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from controller import objects
 from controller.config import ControllerConfig
 from controller.harness import inputs as harness_inputs
 from controller.harness.reconcile import SKIP_CLEANUP, Events
@@ -37,7 +38,6 @@ from shared.conditions import now_rfc3339
 from shared.kube import errors as kerr
 from shared.kube.client import KubeClient
 from shared.kube.resources import ACTOR_TEMPLATE, CONFIG_MAP, SANDBOX_AGENT, SECRET, WORKER_POOL
-from shared.kube.retry import patch_status
 from shared.naming import sandbox_template_name
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,11 @@ class SandboxAgentReconciler:
         if meta.get("deletionTimestamp"):
             return await self._delete(agent)
         if FINALIZER not in (meta.get("finalizers") or []):
-            agent = await self._patch_meta(
-                agent, {"finalizers": [*(meta.get("finalizers") or []), FINALIZER]}
+            agent = await objects.patch_meta(
+                self.d.kube,
+                SANDBOX_AGENT,
+                agent,
+                {"finalizers": [*(meta.get("finalizers") or []), FINALIZER]},
             )
         return await self._ensure(agent)
 
@@ -114,9 +117,9 @@ class SandboxAgentReconciler:
             return Result(requeue_after=cfg.resync_period)
         phase = str((template.get("status") or {}).get("phase") or "")
         if phase == "Failed":
-            ready = st.template_failed(_template_message(template))
+            ready = st.template_failed(objects.template_message(template))
             result = Result()
-        elif _template_ready(template):
+        elif objects.template_ready(template):
             ready, result = st.workload_ready(), Result(requeue_after=cfg.resync_period)
         else:
             ready, result = st.template_not_ready(), Result(requeue_after=cfg.not_ready_requeue)
@@ -235,10 +238,10 @@ class SandboxAgentReconciler:
                 "DeleteSandboxAgent",
                 f"{SKIP_CLEANUP} is set: substrate session and golden actors were not deleted",
             )
-            await self._remove_finalizer(agent)
+            await objects.remove_finalizer(self.d.kube, SANDBOX_AGENT, agent, FINALIZER)
             return Result()
         poll = min(self.d.config.not_ready_requeue, 2.0)
-        timed_out = self._deletion_age(meta) > self.d.config.delete_timeout
+        timed_out = objects.deletion_age(meta, self.d.clock()) > self.d.config.delete_timeout
         extra = [st.delete_timeout()] if timed_out else []
         try:
             done = await self._delete_actors(agent, extra)
@@ -253,7 +256,7 @@ class SandboxAgentReconciler:
             raise
         if not done:
             return Result(requeue_after=poll)
-        await self._remove_finalizer(agent)
+        await objects.remove_finalizer(self.d.kube, SANDBOX_AGENT, agent, FINALIZER)
         return Result()
 
     async def _delete_actors(self, agent: dict[str, Any], extra: list[st.Cond]) -> bool:
@@ -278,7 +281,9 @@ class SandboxAgentReconciler:
         # 2. the template (so Substrate cannot re-create the golden actor), then the golden actor
         if template is not None:
             if golden and not (meta.get("annotations") or {}).get(GOLDEN_ANNOTATION):
-                agent = await self._patch_meta(agent, {"annotations": {GOLDEN_ANNOTATION: golden}})
+                agent = await objects.patch_meta(
+                    self.d.kube, SANDBOX_AGENT, agent, {"annotations": {GOLDEN_ANNOTATION: golden}}
+                )
             with contextlib.suppress(kerr.NotFound):
                 await self.d.kube.delete(ACTOR_TEMPLATE, tname, ns, uid=template["metadata"]["uid"])
         # 3. whatever is left of the template's actors (golden, stragglers) until none
@@ -288,58 +293,7 @@ class SandboxAgentReconciler:
             return False
         return True
 
-    def _deletion_age(self, meta: dict[str, Any]) -> float:
-        raw = str(meta.get("deletionTimestamp") or "")
-        try:
-            since = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            return 0.0
-        return float((self.d.clock() - since).total_seconds())
-
-    # --- writes --------------------------------------------------------------------------------
-
-    async def _patch_meta(self, agent: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        meta = agent["metadata"]
-        body = {"metadata": {**changes, "resourceVersion": meta["resourceVersion"]}}
-        return await self.d.kube.patch(SANDBOX_AGENT, meta["name"], body, meta["namespace"])
-
-    async def _remove_finalizer(self, agent: dict[str, Any]) -> None:
-        meta = agent["metadata"]
-        remaining = [f for f in meta.get("finalizers") or [] if f != FINALIZER]
-        with contextlib.suppress(kerr.NotFound):
-            await self._patch_meta(agent, {"finalizers": remaining})
-
     async def _write(self, agent: dict[str, Any], wanted: list[st.Cond]) -> None:
-        """Patch status when conditions or observedGeneration change (conflict-retried)."""
-        now = now_rfc3339(self.d.clock())
-
-        def compute(live: dict[str, Any]) -> dict[str, Any] | None:
-            status = st.status_of(live)
-            generation = int(live["metadata"].get("generation") or 0)
-            changed = st.apply(status["conditions"], wanted, generation, now)
-            if status.get("observedGeneration") != generation:
-                status["observedGeneration"] = generation
-                changed = True
-            return status if changed else None
-
-        if compute(agent) is None:
-            return
-        meta = agent["metadata"]
-        with contextlib.suppress(kerr.NotFound):
-            await patch_status(self.d.kube, SANDBOX_AGENT, meta["name"], meta["namespace"], compute)
-
-
-def _template_ready(template: dict[str, Any]) -> bool:
-    status = template.get("status") or {}
-    if status.get("phase") != "Ready":
-        return False
-    generation = int((template.get("metadata") or {}).get("generation") or 0)
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
-    observed = (ready or {}).get("observedGeneration")
-    return observed is None or int(observed) >= generation
-
-
-def _template_message(template: dict[str, Any]) -> str:
-    status = template.get("status") or {}
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
-    return str((ready or {}).get("message") or "ActorTemplate phase is Failed")
+        await objects.write_status(
+            self.d.kube, SANDBOX_AGENT, agent, wanted, now_rfc3339(self.d.clock())
+        )

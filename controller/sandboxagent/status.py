@@ -7,10 +7,11 @@ no longer applies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Final
 
-from shared.conditions import Condition, set_condition
+from controller.objects import Cond as Cond
+from controller.objects import apply as apply
+from controller.objects import status_of as status_of
 
 ACCEPTED: Final = "Accepted"
 READY: Final = "Ready"
@@ -22,29 +23,6 @@ TEMPLATE_NOT_READY_MSG: Final = "ActorTemplate golden snapshot is not ready"
 TEMPLATE_READY_MSG: Final = "ActorTemplate golden snapshot is ready"
 CODE_EXECUTION: Final = "code execution (executeCodeBlocks is deprecated)"
 COMPACTION: Final = "context compression/compaction (not implemented in Go runtime)"
-
-
-@dataclass(frozen=True, slots=True)
-class Cond:
-    """One condition to set; ``status`` "" means remove the condition."""
-
-    type: str
-    status: str
-    reason: str = ""
-    message: str = ""
-
-
-def apply(conditions: list[Condition], wanted: list[Cond], generation: int, now: str) -> bool:
-    """Set (or remove) every wanted condition in place; True when anything changed."""
-    changed = False
-    for c in wanted:
-        if not c.status:
-            before = len(conditions)
-            conditions[:] = [x for x in conditions if x.get("type") != c.type]
-            changed |= len(conditions) != before
-            continue
-        changed |= set_condition(conditions, c.type, c.status, c.reason, c.message, generation, now)
-    return changed
 
 
 def accepted() -> Cond:
@@ -107,13 +85,6 @@ def deleting(count: int) -> Cond:
 def delete_timeout() -> Cond:
     """Cleanup has taken longer than the delete timeout (it keeps retrying)."""
     return Cond(READY, FALSE, "DeleteTimeout", "substrate cleanup exceeded timeout")
-
-
-def status_of(obj: dict[str, Any]) -> dict[str, Any]:
-    """A mutable copy of the object's status (conditions list copied too)."""
-    status = dict(obj.get("status") or {})
-    status["conditions"] = [dict(c) for c in status.get("conditions") or []]
-    return status
 
 
 def validation_error(spec: dict[str, Any]) -> str:

@@ -1,0 +1,118 @@
+"""Kubernetes object helpers both reconcilers use: conditions, status writes, metadata patches,
+finalizers, deletion age, ActorTemplate readiness. Writes happen only when something changed,
+guarded by the resourceVersion that was read (conflicts are recomputed on the live object)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from shared.conditions import Condition, set_condition
+from shared.kube import errors as kerr
+from shared.kube.client import KubeClient
+from shared.kube.resources import Resource
+from shared.kube.retry import patch_status
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    """One condition to set: (type, status, reason, message); ``status`` "" removes it."""
+
+    type: str
+    status: str
+    reason: str = ""
+    message: str = ""
+
+
+def apply(conditions: list[Condition], wanted: list[Cond], generation: int, now: str) -> bool:
+    """Set (or remove) every wanted condition in place; True when anything changed."""
+    changed = False
+    for c in wanted:
+        if not c.status:
+            before = len(conditions)
+            conditions[:] = [x for x in conditions if x.get("type") != c.type]
+            changed |= len(conditions) != before
+            continue
+        changed |= set_condition(conditions, c.type, c.status, c.reason, c.message, generation, now)
+    return changed
+
+
+def status_of(obj: dict[str, Any]) -> dict[str, Any]:
+    """A mutable copy of the object's status (conditions list copied too)."""
+    status = dict(obj.get("status") or {})
+    status["conditions"] = [dict(c) for c in status.get("conditions") or []]
+    return status
+
+
+async def write_status(
+    kube: KubeClient,
+    res: Resource,
+    obj: dict[str, Any],
+    wanted: list[Cond],
+    now: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Patch status when the conditions, ``extra`` fields or observedGeneration change."""
+
+    def compute(live: dict[str, Any]) -> dict[str, Any] | None:
+        status = status_of(live)
+        generation = int(live["metadata"].get("generation") or 0)
+        changed = apply(status["conditions"], wanted, generation, now)
+        for key, value in (extra or {}).items():
+            if status.get(key) != value:
+                status[key] = value
+                changed = True
+        if status.get("observedGeneration") != generation:
+            status["observedGeneration"] = generation
+            changed = True
+        return status if changed else None
+
+    if compute(obj) is None:
+        return
+    meta = obj["metadata"]
+    with contextlib.suppress(kerr.NotFound):
+        await patch_status(kube, res, meta["name"], meta["namespace"], compute)
+
+
+async def patch_meta(
+    kube: KubeClient, res: Resource, obj: dict[str, Any], changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Merge-patch ``metadata`` fields, guarded by the object's resourceVersion."""
+    meta = obj["metadata"]
+    body = {"metadata": {**changes, "resourceVersion": meta["resourceVersion"]}}
+    return await kube.patch(res, meta["name"], body, meta["namespace"])
+
+
+async def remove_finalizer(
+    kube: KubeClient, res: Resource, obj: dict[str, Any], finalizer: str
+) -> None:
+    """Drop ``finalizer`` (the object may then disappear); a vanished object is fine."""
+    remaining = [f for f in obj["metadata"].get("finalizers") or [] if f != finalizer]
+    with contextlib.suppress(kerr.NotFound):
+        await patch_meta(kube, res, obj, {"finalizers": remaining})
+
+
+def deletion_age(meta: dict[str, Any], now: dt.datetime) -> float:
+    """Seconds since ``metadata.deletionTimestamp`` (0 when absent or unparseable)."""
+    raw = str(meta.get("deletionTimestamp") or "")
+    try:
+        since = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    return float((now - since).total_seconds())
+
+
+def template_ready(template: dict[str, Any]) -> bool:
+    """Substrate's own notion: ``phase == Ready``. Substrate never re-snapshots after a spec
+    edit (spec/ateapi.md §5.2), so a generation check would wait forever; an edited template
+    applies to the next resume of the actor."""
+    return (template.get("status") or {}).get("phase") == "Ready"
+
+
+def template_message(template: dict[str, Any]) -> str:
+    """The message of the template's Ready condition (why it Failed)."""
+    status = template.get("status") or {}
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+    return str((ready or {}).get("message") or "ActorTemplate phase is Failed")
