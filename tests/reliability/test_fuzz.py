@@ -298,13 +298,16 @@ class Fuzz:
                 [v["message"] for v in result["violations"]],
                 result["warnings"],
             )
-            assert got == p.engine, (
-                "check != webhook",
-                p.file,
-                got,
-                p.engine,
-                str(p.source)[:2000],
-            )
+            if got != p.engine:
+                kept = Path(os.environ.get("FUZZ_KEEP", "/tmp")) / f"fuzz-mismatch-{p.file.name}"
+                shutil.copy(p.file, kept)
+                first = next(
+                    ((a, b) for a, b in zip(got[1], p.engine[1], strict=False) if a != b), None
+                )
+                raise AssertionError(
+                    f"check != webhook for {kept}: first differing message {first!r}; "
+                    f"check {got!r}; webhook {p.engine!r}"
+                )
 
 
 @pytest.fixture(scope="module")
