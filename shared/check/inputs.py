@@ -8,6 +8,7 @@ request limit, nesting deeper than `MAX_DEPTH`, alias bombs, duplicate keys.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,8 +98,20 @@ def read_text(path: str, stdin: BinaryIO | None = None) -> str | Problem:
         return Problem(name, None, None, f"{name} is not UTF-8 text (byte {exc.start})")
 
 
+_C1: Final = re.compile("[\x7f-\x9f]")
+
+
+def _escape_c1(text: str) -> str:
+    """JSON allows raw U+007F-U+009F inside strings (kubectl sends them); YAML 1.1 refuses
+    them and reads U+0085 as a line break. In JSON they can only stand inside strings, so
+    ``\\u00XX`` escapes keep the meaning and the line numbers."""
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
     """Parse a YAML/JSON stream; ``kind: List`` items become documents of their own."""
+    if name.lower().endswith(".json") or text.lstrip()[:1] in ("{", "["):
+        text = _escape_c1(text)
     loader = _Loader(text)
     index = 0
     try:
