@@ -8,6 +8,7 @@ request limit, nesting deeper than `MAX_DEPTH`, alias bombs, duplicate keys.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -108,10 +109,56 @@ def _escape_c1(text: str) -> str:
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def _looks_like_json(name: str, text: str) -> bool:
+    return name.lower().endswith(".json") or text.lstrip()[:1] in ("{", "[")
+
+
+def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
+    """One JSON document: values from the JSON parser (YAML 1.1 would read ``1e-09`` as a
+    string), lines from the YAML node tree of the same text."""
+    if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+        yield Problem(
+            name,
+            0,
+            1,
+            "document is larger than 3 MiB; the Kubernetes API server accepts at most 3 MiB per object",
+        )
+        return
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Problem(
+            name, 0, exc.lineno, f"invalid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+        )
+        return
+    except RecursionError:
+        yield Problem(
+            name,
+            0,
+            1,
+            f"document is nested deeper than {MAX_DEPTH} levels; no Kubernetes object is that deep",
+        )
+        return
+    try:
+        node = yaml.compose(_escape_c1(text), Loader=_Loader)
+    except yaml.YAMLError:
+        node = None
+    if node is None:
+        node = yaml.ScalarNode("tag:yaml.org,2002:str", "")
+    problem = _limits(node)
+    if problem is not None:
+        yield Problem(name, 0, node.start_mark.line + 1 if node.start_mark else 1, problem)
+        return
+    yield from _objects(name, 0, 1, data, node)
+
+
 def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
-    """Parse a YAML/JSON stream; ``kind: List`` items become documents of their own."""
-    if name.lower().endswith(".json") or text.lstrip()[:1] in ("{", "["):
-        text = _escape_c1(text)
+    """Parse a YAML stream or a JSON document; ``kind: List`` items become documents."""
+    if _looks_like_json(name, text):
+        stripped = text.strip()
+        if stripped.startswith(("{", "[")):
+            yield from _json_document(name, text)
+            return
     loader = _Loader(text)
     index = 0
     try:
