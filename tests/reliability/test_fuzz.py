@@ -17,7 +17,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -148,14 +147,9 @@ def envelope(obj: Any, old: Any, operation: str) -> dict[str, Any]:
     }
 
 
-_C1 = re.compile("[\x7f-\x9f]")
-
-
 def json_text(value: Any) -> str:
-    """JSON as a user would save it (UTF-8, not ASCII-escaped), except U+007F-U+009F, which
-    are escaped: `check` reads JSON through a YAML 1.1 parser that refuses those raw (and turns
-    a raw U+0085 into a space); see `test_check_reads_raw_c1_characters_in_json_like_kubectl`."""
-    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+    """JSON as a user would save it: UTF-8, not ASCII-escaped."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 @dataclass

@@ -82,14 +82,10 @@ async def test_an_internal_error_answer_still_echoes_the_request_uid(
         await server.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by fuzzing, not fixed here: check parses JSON files with a YAML 1.1 parser, "
-    "which refuses raw U+007F-U+009F (valid JSON; kubectl sends them) and turns raw U+0085 "
-    "into a space, so check's verdict can differ from the webhook's",
-)
 @pytest.mark.parametrize("char", ["\x85", "\x94", "\x7f"])
 def test_check_reads_raw_c1_characters_in_json_like_kubectl(tmp_path, char: str) -> None:
+    # Found by fuzzing (check refused raw U+007F-U+009F in JSON and read U+0085 as a space);
+    # fixed in shared/check by 581585b.
     import json
 
     from shared.check.inputs import parse_documents
@@ -131,13 +127,8 @@ def test_hundreds_of_nesting_levels_are_a_denial_not_a_crash(
     assert all(isinstance(v.message, str) for v in verdict.violations)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by fuzzing, not fixed here: check reads JSON through YAML 1.1, where a number "
-    "with an exponent and no dot (json.dumps(1e-09) == '1e-09') is a string, so a numeric "
-    "field gets a type error in check and not in the webhook",
-)
 def test_check_reads_exponent_numbers_in_json_as_numbers(tmp_path) -> None:
+    # Found by the long fuzz run (YAML 1.1 read 1e-09 as a string); fixed by 0b155e2.
     import json
 
     from shared.check.inputs import parse_documents
