@@ -21,7 +21,7 @@ class RateLimitConfig:
 
     base_delay: float = 0.005
     """Seconds before the first retry of a key."""
-    max_delay: float = 300.0
+    max_delay: float = 60.0
     """Seconds: the per-key delay never exceeds this (before jitter)."""
     jitter: float = 0.1
     """Fraction of the per-key delay added at random (0 to ``jitter``)."""
