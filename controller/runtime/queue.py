@@ -82,6 +82,12 @@ class WorkQueue(Generic[K]):
             current[1].cancel()
         self._waiting[key] = (due, self.clock.call_later(delay, lambda: self._fire(key)))
 
+    def cancel_delayed(self, key: K) -> None:
+        """Drop a pending `add_after` of ``key`` (a newer reconcile made it stale)."""
+        current = self._waiting.pop(key, None)
+        if current is not None:
+            current[1].cancel()
+
     def _fire(self, key: K) -> None:
         self._waiting.pop(key, None)
         self.add(key)

@@ -160,6 +160,9 @@ class Workers:
 
     def _apply(self, key: ObjectKey, result: Result) -> str:
         self.queue.forget(key)
+        # This pass saw the current state: a requeue asked for by an earlier pass is stale
+        # (e.g. the 10 s not-ready check after the pass that reached Ready).
+        self.queue.cancel_delayed(key)
         if result.requeue_after is not None and result.requeue_after > 0:
             self.queue.add_after(key, result.requeue_after)
             return "requeue_after"

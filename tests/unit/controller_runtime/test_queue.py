@@ -110,3 +110,15 @@ async def test_shutdown_wakes_getters_and_drain_waits_for_in_flight() -> None:
     assert not drained.done()
     q.done("a")
     await asyncio.wait_for(drained, 1)
+
+
+async def test_cancel_delayed_drops_a_pending_timer() -> None:
+    clock = FakeClock()
+    q = make_queue(clock)
+    q.add_after("k", 1.0)
+    q.cancel_delayed("k")
+    await clock.advance(2.0)
+    assert len(q) == 0 and q.waiting == 0
+    q.add_after("k", 5.0)  # a later schedule is honoured once the stale one is gone
+    await clock.advance(5.0)
+    assert len(q) == 1
