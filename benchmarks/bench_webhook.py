@@ -169,6 +169,7 @@ async def bench(args: Any) -> None:
         webhook_cmd = [
             exe, "webhook", "--port=0", "--metrics-port=0", "--bind-address=127.0.0.1",
             f"--tls-cert-file={cert}", f"--tls-private-key-file={key}", "--log-level=WARNING",
+            f"--workers={args.webhook_workers}",
         ]  # fmt: skip
         bare_cmd = [sys.executable, __file__, "--bare", str(cert), str(key)]
         results: dict[str, tuple[float, float, float]] = {}
@@ -188,6 +189,7 @@ async def bench(args: Any) -> None:
     (w_rps, w50, w99), (b_rps, b50, b99) = results["webhook"], results["bare"]
     print(f"body: typical AgentHarness AdmissionReview, {len(body)} bytes; cpus: {os.cpu_count()}")
     print(f"concurrency {args.concurrency}, {args.seconds:g} s per phase, TLS on 127.0.0.1")
+    print(f"webhook processes (--workers): {args.webhook_workers}; bare server: 1 process")
     print(
         f"(a) webhook /validate : {w_rps:8.0f} req/s  at {args.rate:g} req/s: p50 {w50:.2f} ms  p99 {w99:.2f} ms"
     )
@@ -213,6 +215,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     p.add_argument("--concurrency", type=int, default=32, help="callers in the saturation phase")
     p.add_argument("--rate", type=float, default=200.0, help="paced requests per second")
+    p.add_argument("--webhook-workers", type=int, default=2, help="webhook --workers (processes sharing the port)")
     asyncio.run(bench(p.parse_args()))
 
 

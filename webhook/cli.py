@@ -76,6 +76,7 @@ _FLAGS: Final[tuple[tuple[str, str, Callable[[str], Any], Any, str], ...]] = (
     ("--shutdown-timeout", "shutdown_timeout", _positive(float), 15.0, "seconds in-flight reviews get to finish after SIGTERM"),
     ("--log-format", "log_format", str, "text", "text or json"),
     ("--log-level", "log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    ("--workers", "workers", _positive(int), 1, "processes sharing the HTTPS port (SO_REUSEPORT); the first serves health and metrics"),
 )  # fmt: skip
 
 
@@ -136,6 +137,11 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Webhoo
         raise InputError(
             "give --tls-cert-file and --tls-private-key-file (mounted certificate), or --self-signed"
         )
+    if args.workers > 1 and args.self_signed:
+        raise InputError(
+            "--workers > 1 needs a mounted certificate (--tls-cert-file/--tls-private-key-file, "
+            "e.g. from cert-manager): in --self-signed mode every process would mint its own CA"
+        )
     extra = tuple(h.strip() for h in (args.extra_hosts or "").split(",") if h.strip())
     in_cluster = args.kubeconfig is None and bool(env.get("KUBERNETES_SERVICE_HOST"))
     return WebhookConfig(
@@ -161,6 +167,7 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Webhoo
         shutdown_timeout=args.shutdown_timeout,
         log_format=args.log_format,
         log_level=args.log_level.upper(),
+        workers=args.workers,
     )
 
 
@@ -177,8 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     logs.setup(config.log_format, config.log_level)
     from webhook.server import serve  # aiohttp and the engine load only when serving
+    from webhook.workers import run_workers
 
     try:
+        if config.workers > 1:
+            return run_workers(config)
         return asyncio.run(serve(config))
     except InputError as exc:
         log.error("%s", exc)

@@ -71,6 +71,9 @@ class WebhookConfig:
     """``text`` or ``json``."""
     log_level: str = "INFO"
     """Logging level name."""
+    workers: int = 1
+    """Processes serving the HTTPS port (SO_REUSEPORT); the first also serves health and
+    metrics. More than one needs a mounted certificate (self-signed mode runs one process)."""
 
     @property
     def hosts(self) -> list[str]:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 import signal
+import socket
 import tempfile
 from pathlib import Path
 
@@ -43,9 +44,20 @@ def _url(scheme: str, runner: web.AppRunner) -> str:
 class WebhookServer:
     """One webhook process: `start`, then `url`/`metrics_url`, then `stop`."""
 
-    def __init__(self, config: WebhookConfig, *, engine: PolicyEngine | None = None) -> None:
+    def __init__(
+        self,
+        config: WebhookConfig,
+        *,
+        engine: PolicyEngine | None = None,
+        sock: socket.socket | None = None,
+        serve_health: bool = True,
+    ) -> None:
         self.config = config
         self._engine = engine
+        self._sock = sock
+        """A pre-bound listening socket (``--workers``); else the port is bound here."""
+        self._serve_health = serve_health
+        """False for extra ``--workers`` processes: only the first serves health/metrics."""
         self.deps: Deps | None = None
         self.issuer: SelfSignedIssuer | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -111,19 +123,25 @@ class WebhookServer:
         cert = ReloadingCert(cert_file, key_file, on_load=metrics.set_cert_expiry)
         cert.reload()
         self.deps = Deps(cfg, engine, metrics, State(cert=cert))
-        self._health = web.AppRunner(make_health_app(self.deps), access_log=None)
-        await self._health.setup()
-        await web.TCPSite(self._health, cfg.bind_address, cfg.metrics_port).start()
+        if self._serve_health:
+            self._health = web.AppRunner(make_health_app(self.deps), access_log=None)
+            await self._health.setup()
+            await web.TCPSite(self._health, cfg.bind_address, cfg.metrics_port).start()
         self._runner = web.AppRunner(
             make_app(self.deps), access_log=None, shutdown_timeout=cfg.shutdown_timeout
         )
         await self._runner.setup()
-        site = web.TCPSite(
-            self._runner,
-            cfg.bind_address,
-            cfg.port,
-            ssl_context=cert.context,
-        )
+        site: web.BaseSite
+        if self._sock is not None:
+            site = web.SockSite(self._runner, self._sock, ssl_context=cert.context)
+        else:
+            site = web.TCPSite(
+                self._runner,
+                cfg.bind_address,
+                cfg.port,
+                ssl_context=cert.context,
+                reuse_port=cfg.workers > 1 or None,
+            )
         await site.start()
         self._tasks.append(asyncio.create_task(cert.watch(cfg.cert_poll_interval, self._stop)))
         if self.issuer is not None:
@@ -199,9 +217,9 @@ class WebhookServer:
             self._tmp.cleanup()
 
 
-async def serve(config: WebhookConfig) -> int:
+async def serve(config: WebhookConfig, *, sock: socket.socket | None = None) -> int:
     """Start, print ``READY``, serve until SIGTERM/SIGINT, drain; return the exit code."""
-    server = WebhookServer(config)
+    server = WebhookServer(config, sock=sock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
