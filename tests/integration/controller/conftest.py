@@ -4,7 +4,7 @@ Substrate simulator (ate-api over TLS, template controller watching the stand-in
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,62 +62,76 @@ async def apply_crds(kube: KubeClient) -> None:
                     await kube.create(CRD, doc)
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+@contextlib.asynccontextmanager
+async def local_stack(
+    tmp_path: Path, *, replicas: int = 2, auth: Any = None
+) -> AsyncIterator[Stack]:
+    """Kube stand-in (our CRDs, namespace team-a, pool of ``replicas``, Secret gw) + simulator."""
+    extra = {"auth": auth} if auth is not None else {}
     server = KubeApiServer(
         KubeApiConfig(
-            state_dir=tmp_path / "state", kubeconfig=tmp_path / "kubeconfig", bookmark_interval=0.5
+            state_dir=tmp_path / "state",
+            kubeconfig=tmp_path / "kubeconfig",
+            bookmark_interval=0.5,
+            **extra,
         )
     )
     await server.start()
     kube = await connect(KubeClientConfig(kubeconfig=str(server.kubeconfig_path)))
-    await apply_crds(kube)
-    await kube.create(
-        NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
-    )
-    await kube.create(
-        WORKER_POOL,
-        {
-            "apiVersion": "ate.dev/v1alpha1",
-            "kind": "WorkerPool",
-            "metadata": {"name": "pool", "namespace": "team-a"},
-            "spec": {"replicas": 2, "ateomImage": "registry/ateom@sha256:" + "a" * 64},
-        },
-    )
-    await kube.create(
-        SECRET,
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "gw", "namespace": "team-a"},
-            "stringData": {"token": "s3cret-gw"},
-        },
-    )
-    sim = Simulator(
-        SimulatorConfig(kubeconfig=server.kubeconfig_path, serve_debug=False, golden_warmup=0.05)
-    )
-    ends = await sim.start()
-    ca = tmp_path / "ca.pem"
-    ca.write_bytes(ends.ca_pem)
-    ate = AteApiClient(
-        AteApiConfig(
-            endpoint=ends.grpc,
-            ca_file=ca,
-            dial_timeout=5,
-            call_timeout=5,
-            retry=RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05),
-        )
-    )
-    stack = Stack(server, kube, sim, ends, ate)
+    sim: Simulator | None = None
+    ate: AteApiClient | None = None
     try:
-        yield stack
+        await apply_crds(kube)
+        await kube.create(
+            NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
+        )
+        await kube.create(
+            WORKER_POOL,
+            {
+                "apiVersion": "ate.dev/v1alpha1",
+                "kind": "WorkerPool",
+                "metadata": {"name": "pool", "namespace": "team-a"},
+                "spec": {"replicas": replicas, "ateomImage": "registry/ateom@sha256:" + "a" * 64},
+            },
+        )
+        await kube.create(
+            SECRET,
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "gw", "namespace": "team-a"},
+                "stringData": {"token": "s3cret-gw"},
+            },
+        )
+        sim = Simulator(
+            SimulatorConfig(
+                kubeconfig=server.kubeconfig_path, serve_debug=False, golden_warmup=0.05
+            )
+        )
+        ends = await sim.start()
+        ca = tmp_path / "ca.pem"
+        ca.write_bytes(ends.ca_pem)
+        ate = AteApiClient(
+            AteApiConfig(
+                endpoint=ends.grpc,
+                ca_file=ca,
+                dial_timeout=5,
+                call_timeout=5,
+                retry=RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05),
+            )
+        )
+        yield Stack(server, kube, sim, ends, ate)
     finally:
-        await ate.close()
-        await sim.stop()
+        if ate is not None:
+            await ate.close()
+        if sim is not None:
+            await sim.stop()
         await kube.close()
         await server.stop()
         server.close()
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    async with local_stack(tmp_path) as s:
+        yield s

@@ -23,15 +23,10 @@ from controller.runtime.health import HttpServer
 from controller.sandboxagent.reconcile import SandboxAgentReconciler, SandboxDeps
 from controller.sandboxagent.sessions import SessionActors
 from devstack.kubeapi.auth import AuthTable, Rule, User
-from devstack.kubeapi.config import KubeApiConfig
-from devstack.kubeapi.server import KubeApiServer
-from devstack.substrate.server import Simulator, SimulatorConfig
 from shared.api.keys import ObjectKey
-from shared.ateapi import AteApiClient, AteApiConfig, RetryPolicy
-from shared.kube.client import KubeClient, KubeClientConfig, connect
-from shared.kube.resources import NAMESPACE, SANDBOX_AGENT, SECRET, WORKER_POOL
+from shared.kube.resources import SANDBOX_AGENT
 from shared.secrets import Secret
-from tests.integration.controller.conftest import Stack, apply_crds, eventually
+from tests.integration.controller.conftest import Stack, eventually, local_stack
 from tests.integration.sandboxagent.conftest import add_model, condition, sandbox_agent
 
 ALICE, BOB = "alice-token", "bob-token"
@@ -133,54 +128,13 @@ class GatewayStack:
 
 @pytest.fixture
 async def gws(tmp_path: Path) -> AsyncIterator[GatewayStack]:
-    server = KubeApiServer(
-        KubeApiConfig(
-            state_dir=tmp_path / "state",
-            kubeconfig=tmp_path / "kubeconfig",
-            bookmark_interval=0.5,
-            auth=AUTH,
-        )
-    )
-    await server.start()
-    kube: KubeClient = await connect(KubeClientConfig(kubeconfig=str(server.kubeconfig_path)))
-    await apply_crds(kube)
-    await kube.create(
-        NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
-    )
-    await kube.create(
-        WORKER_POOL,
-        {
-            "apiVersion": "ate.dev/v1alpha1",
-            "kind": "WorkerPool",
-            "metadata": {"name": "pool", "namespace": "team-a"},
-            "spec": {"replicas": 6, "ateomImage": "registry/ateom@sha256:" + "a" * 64},
-        },
-    )
-    await kube.create(
-        SECRET,
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "gw", "namespace": "team-a"},
-            "stringData": {"token": "s3cret-gw"},
-        },
-    )
-    sim = Simulator(
-        SimulatorConfig(kubeconfig=server.kubeconfig_path, serve_debug=False, golden_warmup=0.05)
-    )
-    ends = await sim.start()
-    ca = tmp_path / "ca.pem"
-    ca.write_bytes(ends.ca_pem)
-    ate = AteApiClient(
-        AteApiConfig(
-            endpoint=ends.grpc,
-            ca_file=ca,
-            dial_timeout=5,
-            call_timeout=5,
-            retry=RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05),
-        )
-    )
-    stack = Stack(server, kube, sim, ends, ate)
+    async with local_stack(tmp_path, replicas=6, auth=AUTH) as stack:
+        async for g in _gateway_stack(stack):
+            yield g
+
+
+async def _gateway_stack(stack: Stack) -> AsyncIterator[GatewayStack]:
+    kube, ends, ate = stack.kube, stack.ends, stack.ate
     await add_model(stack)
     probe = RouterProbe(ends.router, timeout=2)
     sessions = CountingSessions(ate, probe, ensure_timeout=10, poll=0.05)
@@ -213,8 +167,3 @@ async def gws(tmp_path: Path) -> AsyncIterator[GatewayStack]:
         await client.close()
         await http_server.stop()
         await probe.close()
-        await ate.close()
-        await sim.stop()
-        await kube.close()
-        await server.stop()
-        server.close()
