@@ -116,3 +116,18 @@ def template_message(template: dict[str, Any]) -> str:
     status = template.get("status") or {}
     ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
     return str((ready or {}).get("message") or "ActorTemplate phase is Failed")
+
+
+def owner_reference(
+    owner: dict[str, Any], kind: str, api_version: str = "kagent.dev/v1alpha2"
+) -> dict[str, Any]:
+    """The controller ownerReference of an object we create for ``owner``."""
+    meta = owner["metadata"]
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from controller.harness import claw
 from controller.harness.claw import Channel, ModelSettings
+from controller.objects import owner_reference
 from shared.kube import errors as kerr
 from shared.kube.client import KubeClient
 from shared.kube.resources import CONFIG_MAP, MODEL_CONFIG, SECRET
@@ -220,16 +221,7 @@ def owned_secret(harness: dict[str, Any], data: dict[str, Secret]) -> dict[str, 
             "name": owned_secret_name(meta["namespace"], meta["name"]),
             "namespace": meta["namespace"],
             "labels": {"app.kubernetes.io/managed-by": "kagent"},
-            "ownerReferences": [
-                {
-                    "apiVersion": "kagent.dev/v1alpha2",
-                    "kind": "AgentHarness",
-                    "name": meta["name"],
-                    "uid": meta["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [owner_reference(harness, "AgentHarness")],
         },
         "data": {
             k: base64.b64encode(v.reveal().encode()).decode() for k, v in sorted(data.items())

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from controller.objects import owner_reference
 from shared.naming import (
     HARNESS_LABEL,
     HARNESS_PREFIX,
@@ -23,7 +24,6 @@ DEFAULT_WORKLOAD_IMAGE: Final = (
     "d52bee415dc4c0dba7164f9eabe727574c056d4f211781f20af249707883a3b4"
 )
 CONTAINER_NAME: Final = "openclaw"
-HARNESS_API_VERSION: Final = "kagent.dev/v1alpha2"
 
 
 class TemplateError(ValueError):
@@ -79,19 +79,6 @@ def snapshots_location(namespace: str, name: str, substrate: dict[str, Any]) -> 
     return location or default_snapshots_location(namespace, name)
 
 
-def owner_reference(harness: dict[str, Any]) -> dict[str, Any]:
-    """The controller ownerReference pointing at the harness."""
-    meta = harness["metadata"]
-    return {
-        "apiVersion": HARNESS_API_VERSION,
-        "kind": "AgentHarness",
-        "name": meta["name"],
-        "uid": meta["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-
-
 def desired_template(
     harness: dict[str, Any],
     *,
@@ -115,7 +102,7 @@ def desired_template(
                 MANAGED_BY_LABEL: "kagent",
                 HARNESS_LABEL: label_value(name, HARNESS_PREFIX, namespace),
             },
-            "ownerReferences": [owner_reference(harness)],
+            "ownerReferences": [owner_reference(harness, "AgentHarness")],
         },
         "spec": {
             "pauseImage": defaults.pause_image,

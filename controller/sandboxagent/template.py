@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from controller.harness.claw import sanitize_env, secret_env
 from controller.harness.template import SubstrateDefaults, TemplateError, snapshots_location
+from controller.objects import owner_reference
 from controller.sandboxagent.config import CARD_KEY, CONFIG_KEY, SRT_KEY, Model
 from shared.naming import (
     MANAGED_BY_LABEL,
@@ -30,21 +31,7 @@ DEFAULT_RUNTIME_IMAGE: Final = (
 )
 CONTAINER_NAME: Final = "kagent"
 COMMAND: Final = ("/app", "--host", "0.0.0.0", "--port", "80")
-API_VERSION: Final = "kagent.dev/v1alpha2"
 SRT_PATH: Final = "/config/srt-settings.json"
-
-
-def owner_reference(agent: dict[str, Any]) -> dict[str, Any]:
-    """The controller ownerReference pointing at the SandboxAgent."""
-    meta = agent["metadata"]
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "SandboxAgent",
-        "name": meta["name"],
-        "uid": meta["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
 
 
 def choose_image(configured: str, registry: str = "") -> str:
@@ -101,7 +88,7 @@ def config_secret(agent: dict[str, Any], files: dict[str, str]) -> dict[str, Any
             "name": name,
             "namespace": meta["namespace"],
             "labels": labels,
-            "ownerReferences": [owner_reference(agent)],
+            "ownerReferences": [owner_reference(agent, "SandboxAgent")],
         },
         "data": {k: base64.b64encode(v.encode()).decode() for k, v in sorted(files.items())},
     }
@@ -129,7 +116,7 @@ def desired_template(
                 MANAGED_BY_LABEL: "kagent",
                 SANDBOX_LABEL: label_value(name, SANDBOX_PREFIX, namespace),
             },
-            "ownerReferences": [owner_reference(agent)],
+            "ownerReferences": [owner_reference(agent, "SandboxAgent")],
         },
         "spec": {
             "pauseImage": defaults.pause_image,
