@@ -1,10 +1,15 @@
-"""Fault injection on the local stack: while harnesses go create -> Ready -> delete, inject ate-api
+"""Fault injection on the local stack: while harnesses and sessions go create -> Ready -> delete, inject ate-api
 UNAVAILABLE bursts and latency, Kubernetes 409/410/429/500 and dropped watches, and SIGKILL the
 controller at random points (restarting it with the same command line). Every harness
 converges, then everything goes: no harness (no stuck finalizer), no ActorTemplate, no actor or
 golden actor; and no harness ever had two actors (the simulator's state, sampled throughout).
 
-Default run: 20 harnesses, 3 kills. ``--run-slow``: 100 harnesses, 12 kills, more faults.
+Sessions: a SandboxAgent serves messages on distinct contexts through the controller's gateway
+while faults are armed and the controller (so the gateway too) is killed; clients retry as real
+ones would. Every session ends with exactly one actor (and the agent's golden actor), all gone
+after the agent is deleted.
+
+Default run: 20 harnesses, 10 sessions, 4 kills. ``--run-slow``: 100 harnesses, 50 sessions, 14.
 """
 
 from __future__ import annotations
@@ -17,17 +22,21 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks.bench_controller import POOL_IMAGE, Api, harness, is_ready, sim_state
 from devstack.stack import DEFAULT_POOL, LocalStack
-from shared.naming import harness_actor_id
+from shared.naming import harness_actor_id, sandbox_session_actor_id, sandbox_template_name
 
 pytestmark = pytest.mark.e2e
 NS = "faults"
+AGENT = "hello-agent"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LEADER_FLAGS = ["--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "1s"]
 
 
@@ -136,7 +145,82 @@ def _reason(obj: dict[str, Any]) -> str:
     return "no Ready condition"
 
 
-async def scenario(stack: LocalStack, count: int, kills: int, seed: int) -> dict[str, Any]:
+def _message(stack: LocalStack, session: str, deadline: float) -> int:
+    """Send one A2A message, retrying (new gateway address after a restart) until answered."""
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "message/send",
+        "params": {
+            "message": {
+                "role": "user",
+                "messageId": session,
+                "contextId": session,
+                "parts": [{"kind": "text", "text": "hi"}],
+            }
+        },
+    }
+    token = stack.demo_token_file.read_text().strip()
+    attempts = 0
+    while True:
+        attempts += 1
+        gateway = stack.procs["controller"].ready.get("gateway", "")
+        try:
+            req = urllib.request.Request(
+                f"{gateway}/api/a2a-sandboxes/{NS}/{AGENT}/",
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+                method="POST",
+            )
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                if "error" not in json.loads(resp.read()):
+                    return attempts
+        except (OSError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"session {session}: no answer after {attempts} attempts")
+        time.sleep(0.3)
+
+
+async def sessions_phase(
+    stack: LocalStack, api: Api, inject: Injector, sessions: int, kills: int
+) -> dict[str, Any]:
+    """Messages on ``sessions`` contexts under faults and ``kills`` controller kills."""
+    sp = f"/apis/kagent.dev/v1alpha2/namespaces/{NS}/sandboxagents/{AGENT}"
+    await _until("SandboxAgent Ready", lambda: _sa_ready(api, sp), 120)
+    ids = [f"ctx-{i:03d}" for i in range(sessions)]
+    chaos = asyncio.create_task(inject.chaos(2.0, kills))
+    loop = asyncio.get_running_loop()
+    deadline = time.monotonic() + 120 + sessions
+    with ThreadPoolExecutor(8) as pool:
+        attempts = await asyncio.gather(
+            *(loop.run_in_executor(pool, _message, stack, s, deadline) for s in ids)
+        )
+    await chaos
+    await inject.clear()
+    template = f"{NS}/{sandbox_template_name(NS, AGENT)}"
+    actors = {
+        a["actor_id"]
+        for a in sim_state(stack.procs["substrate"].ready["debug"])["actors"]
+        if a["template"] == template
+    }
+    expected = {sandbox_session_actor_id(NS, AGENT, s) for s in ids}
+    return {
+        "sessions": sessions,
+        "retries": sum(attempts) - sessions,
+        "session_actors": actors,
+        "expected_session_actors": expected,
+    }
+
+
+async def _sa_ready(api: Api, path: str) -> Any:
+    obj = await api.call("GET", path, ok=(404,))
+    return True if obj and is_ready(obj) else (obj or {}).get("status")
+
+
+async def scenario(
+    stack: LocalStack, count: int, kills: int, seed: int, sessions: int = 0, session_kills: int = 0
+) -> dict[str, Any]:
     """create -> Ready -> delete under faults; returns the figures."""
     rng = random.Random(seed)
     hp = f"/apis/kagent.dev/v1alpha2/namespaces/{NS}/agentharnesses"
@@ -161,9 +245,15 @@ async def scenario(stack: LocalStack, count: int, kills: int, seed: int) -> dict
 
         await _until("every harness Ready after the faults", all_ready, 120 + count)
         ready_s = time.monotonic() - started
+        session_figures = (
+            await sessions_phase(stack, api, inject, sessions, session_kills) if sessions else {}
+        )
         deleting = time.monotonic()
         chaos = asyncio.create_task(inject.chaos(2.0, kills // 3))
         await asyncio.gather(*(api.call("DELETE", f"{hp}/{n}", ok=(404,)) for n in names))
+        sap = f"/apis/kagent.dev/v1alpha2/namespaces/{NS}/sandboxagents"
+        for agent in (await api.call("GET", sap))["items"]:
+            await api.call("DELETE", f"{sap}/{agent['metadata']['name']}", ok=(404,))
         await chaos
         await inject.clear()
 
@@ -173,7 +263,8 @@ async def scenario(stack: LocalStack, count: int, kills: int, seed: int) -> dict
                 await api.call("GET", f"/apis/ate.dev/v1alpha1/namespaces/{NS}/actortemplates")
             )["items"]
             actors = sim_state(debug)["actors"]
-            if not left and not templates and not actors:
+            agents = (await api.call("GET", sap))["items"]
+            if not left and not templates and not actors and not agents:
                 return True
             return {
                 "harnesses": [
@@ -197,6 +288,7 @@ async def scenario(stack: LocalStack, count: int, kills: int, seed: int) -> dict
         "samples": dog.samples,
         "duplicates": dog.duplicates(),
         "harness_actors_seen": sum(len(v) for v in dog.ids.values()),
+        **session_figures,
     }
 
 
@@ -208,7 +300,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         "apiVersion": "ate.dev/v1alpha1",
         "kind": "WorkerPool",
         "metadata": {"name": DEFAULT_POOL, "namespace": NS},
-        "spec": {"replicas": 140, "ateomImage": POOL_IMAGE},
+        "spec": {"replicas": 200, "ateomImage": POOL_IMAGE},
     }
     s.kubectl("create", "-f", "-", input_text=json.dumps(pool))
     secret = {
@@ -218,6 +310,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         "stringData": {"token": "t-" + "x" * 30},
     }
     s.kubectl("create", "-f", "-", input_text=json.dumps(secret))
+    for example in ("sandboxagent-go-substrate.yaml", "sandboxagent-minimal-substrate.yaml"):
+        s.kubectl("apply", "-n", NS, "-f", str(EXAMPLES / example))
     yield s
     s.down()
 
@@ -225,6 +319,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 def _check(stack: LocalStack, figures: dict[str, Any], count: int, kills: int) -> None:
     print(f"\nfaults: {figures}")
     assert figures["kills"] == kills
+    if figures.get("sessions"):
+        # One actor per session (none duplicated under a second id) plus the agent's golden actor.
+        extra = figures["session_actors"] - figures["expected_session_actors"]
+        assert figures["expected_session_actors"] <= figures["session_actors"]
+        assert len(extra) <= 1, extra
     assert not figures["duplicates"], figures["duplicates"]
     # Actor ids are deterministic: one per harness, whatever happened.
     assert figures["harness_actors_seen"] <= count
@@ -234,12 +333,12 @@ def _check(stack: LocalStack, figures: dict[str, Any], count: int, kills: int) -
 
 
 def test_create_ready_delete_survives_faults_and_controller_kills(stack: LocalStack) -> None:
-    figures = asyncio.run(scenario(stack, 20, 3, seed=7))
-    _check(stack, figures, 20, 3)
+    figures = asyncio.run(scenario(stack, 20, 3, seed=7, sessions=10, session_kills=1))
+    _check(stack, figures, 20, 4)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_long_fault_run(stack: LocalStack) -> None:
-    figures = asyncio.run(scenario(stack, 100, 12, seed=11))
-    _check(stack, figures, 100, 12)
+    figures = asyncio.run(scenario(stack, 100, 12, seed=11, sessions=50, session_kills=2))
+    _check(stack, figures, 100, 14)
