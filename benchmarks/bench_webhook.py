@@ -215,7 +215,12 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     p.add_argument("--concurrency", type=int, default=32, help="callers in the saturation phase")
     p.add_argument("--rate", type=float, default=200.0, help="paced requests per second")
-    p.add_argument("--webhook-workers", type=int, default=2, help="webhook --workers (processes sharing the port)")
+    p.add_argument(
+        "--webhook-workers",
+        type=int,
+        default=2,
+        help="webhook --workers (processes sharing the port)",
+    )
     asyncio.run(bench(p.parse_args()))
 
 
