@@ -79,30 +79,28 @@ def snapshots_location(namespace: str, name: str, substrate: dict[str, Any]) -> 
     return location or default_snapshots_location(namespace, name)
 
 
-def desired_template(
-    harness: dict[str, Any],
+def actor_template(
+    owner: dict[str, Any],
     *,
+    owner_kind: str,
+    name: str,
+    labels: dict[str, str],
+    container: dict[str, Any],
     pool: tuple[str, str],
-    image: str,
-    script: str,
-    env: list[dict[str, Any]],
     defaults: SubstrateDefaults,
 ) -> dict[str, Any]:
-    """The ActorTemplate object to create or converge to."""
-    meta = harness["metadata"]
-    namespace, name = meta["namespace"], meta["name"]
-    substrate = (harness.get("spec") or {}).get("substrate") or {}
+    """An ActorTemplate owned by ``owner`` with one container (spec §4.1; nothing else in it)."""
+    meta = owner["metadata"]
+    namespace = meta["namespace"]
+    substrate = (owner.get("spec") or {}).get("substrate") or {}
     return {
         "apiVersion": "ate.dev/v1alpha1",
         "kind": "ActorTemplate",
         "metadata": {
-            "name": harness_template_name(namespace, name),
+            "name": name,
             "namespace": namespace,
-            "labels": {
-                MANAGED_BY_LABEL: "kagent",
-                HARNESS_LABEL: label_value(name, HARNESS_PREFIX, namespace),
-            },
-            "ownerReferences": [owner_reference(harness, "AgentHarness")],
+            "labels": {MANAGED_BY_LABEL: "kagent", **labels},
+            "ownerReferences": [owner_reference(owner, owner_kind)],
         },
         "spec": {
             "pauseImage": defaults.pause_image,
@@ -116,18 +114,39 @@ def desired_template(
                     "sha256Hash": defaults.runsc_arm64_sha256,
                 },
             },
-            "containers": [
-                {
-                    "name": CONTAINER_NAME,
-                    "image": image,
-                    "command": ["/bin/sh", "-c", script],
-                    "env": env,
-                }
-            ],
+            "containers": [container],
             "workerPoolRef": {"name": pool[1], "namespace": pool[0]},
-            "snapshotsConfig": {"location": snapshots_location(namespace, name, substrate)},
+            "snapshotsConfig": {"location": snapshots_location(namespace, meta["name"], substrate)},
         },
     }
+
+
+def desired_template(
+    harness: dict[str, Any],
+    *,
+    pool: tuple[str, str],
+    image: str,
+    script: str,
+    env: list[dict[str, Any]],
+    defaults: SubstrateDefaults,
+) -> dict[str, Any]:
+    """The ActorTemplate of a harness: one ``openclaw`` container running the startup script."""
+    meta = harness["metadata"]
+    namespace, name = meta["namespace"], meta["name"]
+    return actor_template(
+        harness,
+        owner_kind="AgentHarness",
+        name=harness_template_name(namespace, name),
+        labels={HARNESS_LABEL: label_value(name, HARNESS_PREFIX, namespace)},
+        container={
+            "name": CONTAINER_NAME,
+            "image": image,
+            "command": ["/bin/sh", "-c", script],
+            "env": env,
+        },
+        pool=pool,
+        defaults=defaults,
+    )
 
 
 def controller_uid(obj: dict[str, Any]) -> str | None:

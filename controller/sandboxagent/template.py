@@ -12,11 +12,14 @@ import base64
 from typing import Any, Final
 
 from controller.harness.claw import sanitize_env, secret_env
-from controller.harness.template import SubstrateDefaults, TemplateError, snapshots_location
+from controller.harness.template import (
+    SubstrateDefaults,
+    TemplateError,
+    actor_template,
+)
 from controller.objects import owner_reference
 from controller.sandboxagent.config import CARD_KEY, CONFIG_KEY, SRT_KEY, Model
 from shared.naming import (
-    MANAGED_BY_LABEL,
     SANDBOX_LABEL,
     SANDBOX_PREFIX,
     label_value,
@@ -102,38 +105,15 @@ def desired_template(
     env: list[dict[str, Any]],
     defaults: SubstrateDefaults,
 ) -> dict[str, Any]:
-    """The ActorTemplate to create or converge to (spec §4.2; nothing else in it)."""
+    """The ActorTemplate of a SandboxAgent: one ``kagent`` container (spec §4.2)."""
     meta = agent["metadata"]
     namespace, name = meta["namespace"], meta["name"]
-    substrate = (agent.get("spec") or {}).get("substrate") or {}
-    return {
-        "apiVersion": "ate.dev/v1alpha1",
-        "kind": "ActorTemplate",
-        "metadata": {
-            "name": sandbox_template_name(namespace, name),
-            "namespace": namespace,
-            "labels": {
-                MANAGED_BY_LABEL: "kagent",
-                SANDBOX_LABEL: label_value(name, SANDBOX_PREFIX, namespace),
-            },
-            "ownerReferences": [owner_reference(agent, "SandboxAgent")],
-        },
-        "spec": {
-            "pauseImage": defaults.pause_image,
-            "runsc": {
-                "amd64": {
-                    "url": defaults.runsc_amd64_url,
-                    "sha256Hash": defaults.runsc_amd64_sha256,
-                },
-                "arm64": {
-                    "url": defaults.runsc_arm64_url,
-                    "sha256Hash": defaults.runsc_arm64_sha256,
-                },
-            },
-            "containers": [
-                {"name": CONTAINER_NAME, "image": image, "command": list(COMMAND), "env": env}
-            ],
-            "workerPoolRef": {"name": pool[1], "namespace": pool[0]},
-            "snapshotsConfig": {"location": snapshots_location(namespace, name, substrate)},
-        },
-    }
+    return actor_template(
+        agent,
+        owner_kind="SandboxAgent",
+        name=sandbox_template_name(namespace, name),
+        labels={SANDBOX_LABEL: label_value(name, SANDBOX_PREFIX, namespace)},
+        container={"name": CONTAINER_NAME, "image": image, "command": list(COMMAND), "env": env},
+        pool=pool,
+        defaults=defaults,
+    )
