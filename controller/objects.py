@@ -15,6 +15,11 @@ from shared.kube.client import KubeClient
 from shared.kube.resources import Resource
 from shared.kube.retry import patch_status
 
+SKIP_CLEANUP = "kagent.dev/skip-substrate-cleanup"
+"""Annotation: release the finalizer without deleting substrate actors (escape hatch)."""
+GOLDEN_ANNOTATION = "kagent.dev/golden-actor-id"
+"""Annotation remembering the golden actor id once its ActorTemplate is deleted."""
+
 
 @dataclass(frozen=True, slots=True)
 class Cond:

@@ -29,6 +29,7 @@ from controller.harness.template import (
     needs_update,
     resolve_pool,
 )
+from controller.objects import GOLDEN_ANNOTATION, SKIP_CLEANUP
 from controller.runtime.result import Result
 from shared.api.keys import ObjectKey
 from shared.ateapi import errors as ate
@@ -41,8 +42,6 @@ from shared.naming import harness_actor_id, harness_actor_id_hashed, harness_tem
 log = logging.getLogger(__name__)
 
 FINALIZER: Final = "kagent.dev/agent-harness-backend-cleanup"
-SKIP_CLEANUP: Final = "kagent.dev/skip-substrate-cleanup"
-GOLDEN_ANNOTATION: Final = "kagent.dev/golden-actor-id"
 CLAW_BACKENDS: Final = ("openclaw", "nemoclaw")
 
 

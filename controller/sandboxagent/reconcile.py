@@ -19,7 +19,7 @@ from typing import Any, Final
 from controller import objects
 from controller.config import ControllerConfig
 from controller.harness import inputs as harness_inputs
-from controller.harness.reconcile import SKIP_CLEANUP, Events
+from controller.harness.reconcile import Events
 from controller.harness.template import (
     TemplateError,
     controller_uid,
@@ -27,6 +27,7 @@ from controller.harness.template import (
     needs_update,
     resolve_pool,
 )
+from controller.objects import GOLDEN_ANNOTATION, SKIP_CLEANUP
 from controller.runtime.result import Result
 from controller.sandboxagent import config as files
 from controller.sandboxagent import status as st
@@ -43,7 +44,6 @@ from shared.naming import sandbox_template_name
 log = logging.getLogger(__name__)
 
 FINALIZER: Final = "kagent.dev/sandbox-agent-substrate-cleanup"
-GOLDEN_ANNOTATION: Final = "kagent.dev/golden-actor-id"
 DEFAULT_MODEL_CONFIG: Final = "default-model-config"
 
 
