@@ -48,6 +48,11 @@ def _judge(deps: Deps, body: bytes, mutate: bool, decoded: list[Any]) -> Outcome
     return review(deps.engine, data, mutate=mutate)
 
 
+def _known_small(request: web.Request, limit: int) -> bool:
+    length = request.content_length
+    return length is not None and length <= limit
+
+
 async def _handle(request: web.Request, *, mutate: bool) -> web.Response:
     deps = request.app[DEPS]
     cfg = deps.config
@@ -63,13 +68,18 @@ async def _handle(request: web.Request, *, mutate: bool) -> web.Response:
         return _problem(413, too_large)
     decoded: list[Any] = []
     try:
-        async with asyncio.timeout(cfg.request_timeout):
-            body = await request.read()  # capped: the app's client_max_size is max_body_bytes
-            if len(body) <= cfg.inline_body_bytes:
-                outcome = _judge(deps, body, mutate, decoded)
-            else:
-                loop = asyncio.get_running_loop()
-                outcome = await loop.run_in_executor(None, _judge, deps, body, mutate, decoded)
+        if request.content.is_eof() and _known_small(request, cfg.inline_body_bytes):
+            # The whole small body is already buffered (the common case: it came with the
+            # headers), so nothing below can wait: judge it now, without arming a timer.
+            outcome = _judge(deps, await request.read(), mutate, decoded)
+        else:
+            async with asyncio.timeout(cfg.request_timeout):
+                body = await request.read()  # capped: client_max_size is max_body_bytes
+                if len(body) <= cfg.inline_body_bytes:
+                    outcome = _judge(deps, body, mutate, decoded)
+                else:
+                    loop = asyncio.get_running_loop()
+                    outcome = await loop.run_in_executor(None, _judge, deps, body, mutate, decoded)
     except web.HTTPRequestEntityTooLarge:
         deps.metrics.bad_request("too-large")
         return _problem(413, too_large)

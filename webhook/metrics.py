@@ -37,6 +37,8 @@ class WebhookMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self._request_children: dict[tuple[str, str, bool], Counter] = {}
+        """``labels()`` children by (kind, operation, allowed): skips label validation."""
         self._expiry = Gauge(
             "kagent_substrate_cert_expiry_timestamp_seconds",
             "Unix time the serving certificate expires.",
@@ -45,11 +47,17 @@ class WebhookMetrics:
 
     def observe(self, kind: str, operation: str, allowed: bool, seconds: float) -> None:
         """Count one answered review."""
-        self._requests.labels(
-            kind=kind if kind in _KINDS else "other",
-            operation=operation if operation in _OPERATIONS else "other",
-            allowed="true" if allowed else "false",
-        ).inc()
+        key = (kind, operation, allowed)
+        child = self._request_children.get(key)
+        if child is None:  # first review of this label set (a bounded set of children)
+            child = self._requests.labels(
+                kind=kind if kind in _KINDS else "other",
+                operation=operation if operation in _OPERATIONS else "other",
+                allowed="true" if allowed else "false",
+            )
+            if kind in _KINDS or kind == "other":
+                self._request_children[key] = child
+        child.inc()
         self._duration.observe(seconds)
 
     def bad_request(self, reason: str) -> None:
