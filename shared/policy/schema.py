@@ -475,19 +475,7 @@ def _validate_object(node: Node, value: dict[str, Any], old: Any, path: str, ctx
 
 def _validate_array(node: Node, value: list[Any], old: Any, path: str, ctx: Context) -> None:
     errors = ctx.errors
-    if node.max_items is not None and len(value) > node.max_items:
-        errors.append(
-            Violation(
-                path,
-                TOO_MANY,
-                f"must have at most {node.max_items} items",
-                "schema:maxItems",
-                len(value),
-            )
-        )
-    if node.min_items is not None and len(value) < node.min_items:
-        detail = f"{path} in body should have at least {node.min_items} items"
-        errors.append(Violation(path, INVALID, detail, "schema:minItems", value))
+    _check_item_counts(node, value, path, errors)
     old_by_key = _old_items_by_key(node, old)
     if node.list_type == "map" and node.map_keys:
         _check_map_keys(node, value, path, errors)
@@ -501,6 +489,23 @@ def _validate_array(node: Node, value: list[Any], old: Any, path: str, ctx: Cont
         if old_by_key is not None and isinstance(sub, dict):
             old_item = old_by_key.get(_map_key(node.map_keys, sub), ABSENT)
         validate(item, sub, old_item, f"{path}[{i}]", ctx)
+
+
+def _check_item_counts(node: Node, value: list[Any], path: str, errors: list[Violation]) -> None:
+    """maxItems / minItems."""
+    if node.max_items is not None and len(value) > node.max_items:
+        errors.append(
+            Violation(
+                path,
+                TOO_MANY,
+                f"must have at most {node.max_items} items",
+                "schema:maxItems",
+                len(value),
+            )
+        )
+    if node.min_items is not None and len(value) < node.min_items:
+        detail = f"{path} in body should have at least {node.min_items} items"
+        errors.append(Violation(path, INVALID, detail, "schema:minItems", value))
 
 
 def _map_key(keys: tuple[str, ...], item: dict[str, Any]) -> tuple[Any, ...]:
