@@ -54,6 +54,10 @@ class CelCompileError(ValueError):
     """A rule that does not parse or uses something we cannot compile."""
 
 
+SLOW: Final = object()
+"""What a fast path (`cel_codegen`) returns when the closures must decide."""
+
+
 @dataclass(frozen=True, slots=True)
 class Program:
     """A compiled expression: call it with the variables (``self``, ``oldSelf``...)."""
@@ -62,8 +66,15 @@ class Program:
     fn: Fn
     identifiers: frozenset[str]
     """Free identifiers the expression reads (e.g. ``self``, ``oldSelf``)."""
+    fast: Fn | None = None
+    """The same expression as one Python expression (`cel_codegen`): exact, or `SLOW`."""
 
     def __call__(self, env: Env) -> Any:
+        fast = self.fast
+        if fast is not None:
+            result = fast(env)
+            if result is not SLOW:
+                return result
         return self.fn(env)
 
 
@@ -72,15 +83,22 @@ def _parser() -> celparser.CELParser:
     return celparser.CELParser()
 
 
-def compile_cel(source: str) -> Program:
-    """Parse and compile ``source``; raise `CelCompileError` with the parser's message."""
+def compile_cel(source: str, *, self_is_dict: bool = False, fast: bool = True) -> Program:
+    """Parse and compile ``source``; raise `CelCompileError` with the parser's message.
+
+    ``self_is_dict``: the rule sits on an object schema, so ``self`` is always a dict when it
+    runs. ``fast=False`` keeps only the closures (tests compare both).
+    """
+    from shared.policy.cel_codegen import compile_fast  # it builds on this module
+
     try:
         tree = _parser().parse(source)
     except Exception as exc:  # celpy raises its own and lark's errors
         raise CelCompileError(f"syntax error: {str(exc).strip()}") from exc
     compiler = _Compiler()
     fn = compiler.compile(tree)
-    return Program(source, fn, frozenset(compiler.identifiers))
+    fast_fn = compile_fast(tree, self_is_dict=self_is_dict) if fast else None
+    return Program(source, fn, frozenset(compiler.identifiers), fast_fn)
 
 
 def unescape_property(name: str) -> str:

@@ -174,7 +174,7 @@ def compile_schema(schema: dict[str, Any], where: str = "") -> Node:
     if isinstance(schema.get("not"), dict):
         node.not_ = compile_schema(schema["not"], where)
     node.rules = tuple(
-        _compile_rule(rule, where, i)
+        _compile_rule(rule, where, i, self_is_dict=node.type == "object")
         for i, rule in enumerate(schema.get("x-kubernetes-validations", ()))
     )
     children = [
@@ -219,15 +219,18 @@ def _join(base: str, name: str) -> str:
     return f"{base}.{name}" if base else name
 
 
-def _compile_rule(raw: dict[str, Any], where: str, index: int) -> Rule:
+def _compile_rule(raw: dict[str, Any], where: str, index: int, self_is_dict: bool) -> Rule:
+    """One rule; ``self_is_dict``: it sits on an object schema (rules run after type checks)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("rule"), str):
         raise SchemaError(
             f"{where or '<root>'}: x-kubernetes-validations[{index}].rule is required"
         )
     try:
-        program = compile_cel(raw["rule"])
+        program = compile_cel(raw["rule"], self_is_dict=self_is_dict)
         message_expression = (
-            compile_cel(raw["messageExpression"]) if raw.get("messageExpression") else None
+            compile_cel(raw["messageExpression"], self_is_dict=self_is_dict)
+            if raw.get("messageExpression")
+            else None
         )
     except CelCompileError as exc:
         raise SchemaError(f"{where or '<root>'}: x-kubernetes-validations[{index}]: {exc}") from exc
