@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from typing import Any, Final
 
+import orjson
 from aiohttp import web
 
 from webhook.deps import DEPS, Deps
@@ -22,6 +24,7 @@ from webhook.review import Outcome, ReviewError, errored, review
 log = logging.getLogger(__name__)
 
 JSON: Final = "application/json"
+_LONG_DIGITS: Final = re.compile(rb"[0-9]{19}")
 
 
 def _problem(status: int, message: str) -> web.Response:
@@ -31,10 +34,24 @@ def _problem(status: int, message: str) -> web.Response:
 
 
 def _answer(doc: dict[str, Any]) -> web.Response:
-    return web.Response(body=json.dumps(doc, separators=(",", ":")).encode(), content_type=JSON)
+    try:
+        body = orjson.dumps(doc)
+    except orjson.JSONEncodeError:  # e.g. a lone surrogate echoed from the request
+        body = json.dumps(doc, separators=(",", ":")).encode()
+    return web.Response(body=body, content_type=JSON)
 
 
 def _decode(body: bytes) -> Any:
+    """``json.loads``' result, through orjson (2-3x faster) where the two agree.
+
+    orjson refuses what json accepts (lone surrogates, NaN) and reads integers beyond 64 bits
+    as floats; so bodies with 19+ digit runs, and anything orjson refuses, go to json.
+    """
+    if _LONG_DIGITS.search(body) is None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(body)
     except (ValueError, RecursionError) as exc:

@@ -147,6 +147,23 @@ async def test_malformed_bodies_get_400(webhook: Webhook, body: bytes, fragment:
         assert fragment in doc["error"]
 
 
+async def test_json_the_fast_decoder_refuses_is_still_judged(webhook: Webhook) -> None:
+    """Integers beyond 64 bits and lone surrogates: orjson refuses them, json decides (as in
+    `check`), and the answer is still a verdict, the surrogate uid echoed."""
+    review = admission_review(harness(description="x"))
+    text = json.dumps(review).replace(
+        '"description": "x"', '"description": 123456789012345678901234567890'
+    )
+    text = text.replace(f'"uid": "{review["request"]["uid"]}"', '"uid": "u-\\ud800"')
+    for path in ("/validate", "/mutate"):
+        status, doc = await webhook.post(path, text.encode())
+        assert status == 200, doc
+        assert doc["response"]["uid"] == "u-\ud800"
+    status, doc = await webhook.post("/validate", text.encode())
+    assert doc["response"]["allowed"] is False
+    assert "spec.description" in doc["response"]["status"]["message"]
+
+
 async def test_wrong_content_type_gets_400(webhook: Webhook) -> None:
     status, doc = await webhook.post(
         "/validate", admission_review(harness()), content_type="text/plain"
