@@ -35,6 +35,14 @@ _BACKOFF_INITIAL = 1.0
 _BACKOFF_CAP = 60.0
 
 
+def build_engine(cfg: WebhookConfig) -> PolicyEngine:
+    """Compile the CRDs of ``--crds`` with the webhook's defaults (slow: once per process)."""
+    engine_config = EngineConfig(
+        default_worker_pool=cfg.default_worker_pool, default_namespace=cfg.default_namespace
+    )
+    return PolicyEngine.from_dir(cfg.crds, engine_config)
+
+
 def _url(scheme: str, runner: web.AppRunner) -> str:
     host, port = runner.addresses[0][:2]
     host = f"[{host}]" if ":" in host else host
@@ -113,11 +121,7 @@ class WebhookServer:
         cfg = self.config
         engine = self._engine
         if engine is None:
-            engine_config = EngineConfig(
-                default_worker_pool=cfg.default_worker_pool,
-                default_namespace=cfg.default_namespace,
-            )
-            engine = await asyncio.to_thread(PolicyEngine.from_dir, cfg.crds, engine_config)
+            engine = await asyncio.to_thread(build_engine, cfg)
         metrics = WebhookMetrics()
         cert_file, key_file = self._files()
         cert = ReloadingCert(cert_file, key_file, on_load=metrics.set_cert_expiry)
@@ -217,9 +221,14 @@ class WebhookServer:
             self._tmp.cleanup()
 
 
-async def serve(config: WebhookConfig, *, sock: socket.socket | None = None) -> int:
+async def serve(
+    config: WebhookConfig,
+    *,
+    sock: socket.socket | None = None,
+    engine: PolicyEngine | None = None,
+) -> int:
     """Start, print ``READY``, serve until SIGTERM/SIGINT, drain; return the exit code."""
-    server = WebhookServer(config, sock=sock)
+    server = WebhookServer(config, sock=sock, engine=engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

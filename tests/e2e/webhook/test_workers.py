@@ -33,6 +33,13 @@ def children(pid: int) -> list[int]:
     return [int(x) for x in path.read_text().split()] if path.exists() else []
 
 
+def listening_sockets(port: int) -> int:
+    """LISTEN sockets on 127.0.0.1:``port`` (from /proc/net/tcp)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    local = f"0100007F:{port:04X}"
+    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == "0A")
+
+
 def test_two_workers_serve_and_stop_together(tmp_path: Path) -> None:
     ca = make_ca()
     make_serving_cert(ca, ["127.0.0.1"]).write(tmp_path / "tls.crt", tmp_path / "tls.key")
@@ -53,6 +60,8 @@ def test_two_workers_serve_and_stop_together(tmp_path: Path) -> None:
         url = line.split()[1] + "/validate"
         workers = children(proc.pid)
         assert len(workers) == 1
+        port = int(line.split()[1].rsplit(":", 1)[1])
+        assert listening_sockets(port) == 2  # READY: every worker already accepts
         ctx = ssl.create_default_context(cadata=ca.cert_pem.decode())
         for _ in range(20):
             request = urllib.request.Request(
