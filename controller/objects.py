@@ -99,6 +99,18 @@ async def remove_finalizer(
         await patch_meta(kube, res, obj, {"finalizers": remaining})
 
 
+DELETE_POLL_CAP = 60.0
+"""The longest wait between two cleanup checks of an object being deleted."""
+
+
+def deletion_poll(age: float, timeout: float, base: float) -> float:
+    """Seconds until the next cleanup check: ``base`` within ``--delete-timeout``, then a tenth
+    of the overrun (cleanup is stuck: back off), never below ``base`` nor above 60 s."""
+    if age <= timeout:
+        return base
+    return min(DELETE_POLL_CAP, max(base, (age - timeout) / 10))
+
+
 def deletion_age(meta: dict[str, Any], now: dt.datetime) -> float:
     """Seconds since ``metadata.deletionTimestamp`` (0 when absent or unparseable)."""
     raw = str(meta.get("deletionTimestamp") or "")

@@ -232,8 +232,9 @@ class HarnessReconciler:
             )
             await objects.remove_finalizer(self.d.kube, AGENT_HARNESS, harness, FINALIZER)
             return Result()
-        poll = min(self.d.config.not_ready_requeue, 2.0)
-        timed_out = objects.deletion_age(meta, self.d.clock()) > self.d.config.delete_timeout
+        age, timeout = objects.deletion_age(meta, self.d.clock()), self.d.config.delete_timeout
+        poll = objects.deletion_poll(age, timeout, min(self.d.config.not_ready_requeue, 2.0))
+        timed_out = age > timeout
         try:
             done = await self._delete_actors(harness, timed_out)
         except ate.AteApiError as exc:

@@ -240,8 +240,9 @@ class SandboxAgentReconciler:
             )
             await objects.remove_finalizer(self.d.kube, SANDBOX_AGENT, agent, FINALIZER)
             return Result()
-        poll = min(self.d.config.not_ready_requeue, 2.0)
-        timed_out = objects.deletion_age(meta, self.d.clock()) > self.d.config.delete_timeout
+        age, timeout = objects.deletion_age(meta, self.d.clock()), self.d.config.delete_timeout
+        poll = objects.deletion_poll(age, timeout, min(self.d.config.not_ready_requeue, 2.0))
+        timed_out = age > timeout
         extra = [st.delete_timeout()] if timed_out else []
         try:
             done = await self._delete_actors(agent, extra)
