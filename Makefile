@@ -33,7 +33,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared/
+	$(BIN)/mypy shared/ controller/ webhook/
 
 test: lint $(HELM)
 	$(BIN)/python -m pytest

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry
 from controller.config import ControllerConfig
 from controller.events import EventRecorder, RecorderConfig
 from controller.harness import references
-from controller.harness.reconcile import HarnessDeps, HarnessReconciler
+from controller.harness.reconcile import Events, HarnessDeps, HarnessReconciler
 from controller.router_probe import RouterProbe
 from controller.runtime.health import HttpServer, make_app
 from controller.runtime.leader import (
@@ -77,7 +77,7 @@ def ate_config(config: ControllerConfig) -> AteApiConfig:
     )
 
 
-def _events_adapter(recorder: EventRecorder) -> Callable[..., Awaitable[None]]:
+def _events_adapter(recorder: EventRecorder) -> Events:
     async def record(obj: dict[str, Any], type_: str, reason: str, action: str, note: str) -> None:
         await recorder.record(obj, type_, reason, note, action=action)  # type: ignore[arg-type]
 
@@ -126,7 +126,7 @@ def _sandboxagents_and_gateway(
     kube: KubeClient,
     registry: CollectorRegistry,
     ate: AteApiClient | None,
-    events: Callable[..., Awaitable[None]] | None,
+    events: Events | None,
     reconcile_metrics: ReconcileMetrics,
 ) -> tuple[HttpServer, asyncio.Event] | None:
     """SandboxAgent sources + workers (leader-gated, needs ate-api) and the gateway server
@@ -236,7 +236,7 @@ async def run(config: ControllerConfig) -> int:
     closers: list[Callable[[], Awaitable[None]]] = [kube.close]
     ate_client: AteApiClient | None = None
     reconcile_metrics = ReconcileMetrics(registry)
-    events: Callable[..., Awaitable[None]] | None = None
+    events: Events | None = None
     if config.ate_api.endpoint:
         ate = AteApiClient(ate_config(config), registry=registry)
         probe = RouterProbe(config.router_url)

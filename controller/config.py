@@ -8,6 +8,7 @@ wins over the environment. Durations accept Go syntax (``30s``, ``5m``, ``1h30m`
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -143,7 +144,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         prog="kagent-substrate controller",
         description="Reconcile AgentHarness and SandboxAgent (runtime/platform substrate) onto Agent Substrate.",
     )
-    f = lambda name, **kw: _flag(p, name, env, **kw)  # noqa: E731
+    f = functools.partial(_flag, p, env=env)
     f("--kubeconfig", help="kubeconfig path (in-cluster config when unset)")
     f(
         "--namespace",
