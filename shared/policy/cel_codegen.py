@@ -26,6 +26,7 @@ from shared.policy.cel_compile import (
     _ARITH,
     _RELATIONS,
     SLOW,
+    UNBOUND,
     _Compiler,
     _ident_name,
     _index,
@@ -45,9 +46,14 @@ class _GiveUp(Exception):
     """This construct has no exact fast rendering: the program keeps only its closures."""
 
 
-def compile_fast(
-    tree: Tree[Token], *, self_is_dict: bool = False
-) -> Callable[[dict[str, Any]], Any] | None:
+FastPath = Callable[[Any, Any], Any]
+"""``fast(self, oldSelf)``: the rule's value, or `SLOW`; pass `UNBOUND` for an absent variable."""
+
+#: The variables a fast path takes; a rule reading any other has none.
+_VARIABLES = ("self", "oldSelf")
+
+
+def compile_fast(tree: Tree[Token], *, self_is_dict: bool = False) -> FastPath | None:
     """The fast path for a parsed rule, or None when it has no exact rendering.
 
     ``self_is_dict``: ``self`` is always a ``dict`` when the rule runs (an object schema).
@@ -57,20 +63,22 @@ def compile_fast(
         expr, _ = gen.expr(tree)
     except _GiveUp:
         return None
-    loads = [f"        i_{name} = env[{name!r}]" for name in sorted(gen.identifiers)]
+    if not gen.identifiers <= set(_VARIABLES):
+        return None
+    unbound = " or ".join(f"i_{name} is UNBOUND" for name in sorted(gen.identifiers))
     source = "\n".join(
         [
-            "def fast(env):",
+            "def fast(i_self=UNBOUND, i_oldSelf=UNBOUND):",
+            *([f"    if {unbound}:", "        return SLOW"] if unbound else []),
             "    try:",
-            *loads,
             f"        return {expr}",
             "    except Exception:",
             "        return SLOW",
         ]
     )
-    namespace: dict[str, Any] = {"SLOW": SLOW, **gen.constants}
+    namespace: dict[str, Any] = {"SLOW": SLOW, "UNBOUND": UNBOUND, **gen.constants}
     exec(compile(source, "<cel fast path>", "exec"), namespace)
-    fast: Callable[[dict[str, Any]], Any] = namespace["fast"]
+    fast: FastPath = namespace["fast"]
     return fast
 
 

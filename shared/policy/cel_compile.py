@@ -56,6 +56,8 @@ class CelCompileError(ValueError):
 
 SLOW: Final = object()
 """What a fast path (`cel_codegen`) returns when the closures must decide."""
+UNBOUND: Final = object()
+"""An absent variable, for a fast path's arguments."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +68,14 @@ class Program:
     fn: Fn
     identifiers: frozenset[str]
     """Free identifiers the expression reads (e.g. ``self``, ``oldSelf``)."""
-    fast: Fn | None = None
-    """The same expression as one Python expression (`cel_codegen`): exact, or `SLOW`."""
+    fast: Callable[[Any, Any], Any] | None = None
+    """``fast(self, oldSelf)``: the same expression as one Python expression (`cel_codegen`);
+    exact, or `SLOW` when the closures must decide. None when the expression has none."""
 
     def __call__(self, env: Env) -> Any:
         fast = self.fast
         if fast is not None:
-            result = fast(env)
+            result = fast(env.get("self", UNBOUND), env.get("oldSelf", UNBOUND))
             if result is not SLOW:
                 return result
         return self.fn(env)

@@ -585,6 +585,9 @@ def _run_rules(node: Node, value: Any, old: Any, path: str, ctx: Context) -> Non
     for rule in node.rules:
         if rule.transition and old is ABSENT and not rule.optional_old_self:
             continue
+        fast = rule.program.fast
+        if fast is not None and fast(value, None if old is ABSENT else old) is True:
+            continue  # the common case: passed, decided without building an environment
         env: dict[str, Any] = {"self": value}
         if rule.transition:
             env["oldSelf"] = None if old is ABSENT else old

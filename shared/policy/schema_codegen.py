@@ -79,8 +79,9 @@ def _simple_array(node: Node) -> bool:
 
 
 def _leaf(node: Node) -> bool:
-    """A scalar with no rules or combinators: checked inline when it is plainly valid."""
-    if node.type not in _LEAF_TYPES or node.int_or_string or node.rules or node.combinators:
+    """A scalar without combinators: checked inline when it is plainly valid (its CEL rules,
+    if any, then run as the interpreter would run them)."""
+    if node.type not in _LEAF_TYPES or node.int_or_string or node.combinators:
         return False
     if node.number_checks:
         return False
@@ -147,6 +148,15 @@ class _Generator:
             return [
                 f"{indent}if type({sub}) is not str:",
                 f"{indent}    validate({self.constant('N', child)}, {sub}, {old_expr}, {path_expr}, ctx)",
+            ]
+        if _leaf(child) and child.rules:
+            name = self.constant("N", child)
+            return [
+                f"{indent}if {self.leaf_test(child, sub)}:",
+                f"{indent}    if ctx.run_cel:",
+                f"{indent}        run_rules({name}, {sub}, {old_expr}, {path_expr}, ctx)",
+                f"{indent}else:",
+                f"{indent}    validate({name}, {sub}, {old_expr}, {path_expr}, ctx)",
             ]
         if _leaf(child):
             return [

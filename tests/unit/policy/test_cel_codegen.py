@@ -136,12 +136,14 @@ def test_every_crd_rule_has_a_fast_path(source: str) -> None:
 def test_fast_path_defers_on_errors() -> None:
     program = compile_cel("self.missing == 'x' || true", self_is_dict=True)
     assert program.fast is not None
-    assert program.fast({"self": {}}) is SLOW
+    assert program.fast({}) is SLOW
     assert program({"self": {}}) is True
-    assert program.fast({"self": {"missing": "x"}}) is True
+    assert program.fast({"missing": "x"}) is True
+    assert program.fast() is SLOW  # self unbound: the closures report the missing variable
 
 
 def test_constructs_without_exact_rendering_keep_closures_only() -> None:
     assert compile_cel("self.l.map(x, x) == []").fast is None
     assert compile_cel("{'k': 1}.k == 1").fast is None
     assert compile_cel("type(self) == int").fast is None
+    assert compile_cel("other == 1").fast is None  # only self and oldSelf are fast variables

@@ -43,6 +43,17 @@ FEATURES: dict[str, Any] = {
                 "count": {"type": "integer", "default": 3},
                 "ratio": {"type": "number", "maximum": 1.5},
                 "flag": {"type": "boolean"},
+                "level": {
+                    "type": "string",
+                    "enum": ["low", "high"],
+                    "x-kubernetes-validations": [
+                        {"rule": "self == oldSelf", "message": "level is immutable"}
+                    ],
+                },
+                "size": {
+                    "type": "integer",
+                    "x-kubernetes-validations": [{"rule": "self < 10", "message": "too big"}],
+                },
                 "note": {"type": "string", "nullable": True},
                 "opts": {
                     "type": "object",
@@ -191,12 +202,14 @@ def test_feature_schema(spec: Any, old_spec: Any, with_old: bool) -> None:
         {"mode": "a", "tags": ["x", "x", "y", "z"], "ratio": 2, "note": None, "flag": "yes"},
         {"mode": "a", "labels": {"k": 1}, "free": {"any": {"thing": [1]}}, "either": 1.5},
         {"mode": "a", "when": "yesterday", "opts": None, "ports": "not a list"},
+        {"mode": "a", "level": "high", "size": 12},
+        {"mode": "a", "level": "mid", "size": "12"},
         None,
         "text",
     ],
 )
 def test_feature_schema_cases(spec: Any) -> None:
-    old = {"spec": {"mode": "a", "ports": [{"name": "a", "port": 1}]}}
+    old = {"spec": {"mode": "a", "level": "low", "ports": [{"name": "a", "port": 1}]}}
     obj = {"apiVersion": "example.com/v1", "kind": "Widget", "spec": spec}
     assert_same(WIDGET_ROOT, obj)
     assert_same(WIDGET_ROOT, obj, {**obj, **old})
