@@ -46,6 +46,7 @@ def compile_walk(root: Node) -> Walk:
         "check_set": schema._check_set,
         "check_item_counts": schema._check_item_counts,
         "map_key": schema._map_key,
+        "join": schema._join,
         "format_check": formats.check,
         "deepcopy": copy.deepcopy,
         **gen.constants,
@@ -102,6 +103,11 @@ class _Generator:
         self.constants[name] = value
         return name
 
+    def literal(self, value: Any) -> str:
+        """Source for a schema value: a string literal, else a named constant (CRD YAML may
+        hold keys or formats of any type; only a ``str`` is written into the source)."""
+        return repr(value) if type(value) is str else self.constant("C", value)
+
     def function_for(self, node: Node) -> str:
         """The name of a ``(value, old, path, ctx)`` function equivalent to validating ``node``."""
         if id(node) in self._names:
@@ -133,7 +139,7 @@ class _Generator:
         if node.pattern is not None:
             parts.append(f"{self.constant('P', node.pattern)}.search({var}) is not None")
         if node.format is not None:
-            parts.append(f"format_check({node.format!r}, {var}) is None")
+            parts.append(f"format_check({self.literal(node.format)}, {var}) is None")
         return " and ".join(parts)
 
     def _rules_tail(self, node: Node, node_name: str, out: list[str]) -> None:
@@ -188,13 +194,20 @@ class _Generator:
                 made = self.constant("D", default)
                 if not (default is None or isinstance(default, str | int | float | bool)):
                     made = f"deepcopy({made})"  # each object gets its own copy
-                out += [f"        if {key!r} not in value:", f"            value[{key!r}] = {made}"]
+                lit = self.literal(key)
+                out += [f"        if {lit} not in value:", f"            value[{lit}] = {made}"]
         if node.required:
             out.append("    errors = ctx.errors")
             for req in node.required:
+                lit = self.literal(req)
+                where = (
+                    f"join(path, {lit})"
+                    if type(req) is not str
+                    else f"(path + {'.' + req!r} if path else {req!r})"
+                )
                 out += [
-                    f"    if {req!r} not in value:",
-                    f"        errors.append(Violation(path + {'.' + req!r} if path else {req!r}, REQUIRED, '', 'schema:required'))",
+                    f"    if {lit} not in value:",
+                    f"        errors.append(Violation({where}, REQUIRED, '', 'schema:required'))",
                 ]
         out += [
             "    old_map = old if isinstance(old, dict) else None",
@@ -203,7 +216,7 @@ class _Generator:
         ]
         branch = "if"
         for key, child in node.properties.items():
-            out.append(f"        {branch} key == {key!r}:")
+            out.append(f"        {branch} key == {self.literal(key)}:")
             old_expr = "(old_map.get(key, ABSENT) if old_map is not None else ABSENT)"
             out += self._child(child, "sub", old_expr, "prefix + key", " " * 12)
             branch = "elif"

@@ -11,6 +11,7 @@ patterns, formats, nullable, additional and preserved fields).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from shared.policy.crdvalidator import CRDValidator
 from shared.policy.engine import PolicyEngine, split_api_version
-from shared.policy.schema import ABSENT, Context, Node, validate
+from shared.policy.schema import ABSENT, Context, Node, compile_schema, validate
 from shared.policy.schema_codegen import compile_walk
 from tests.reliability.fuzz_strategies import (
     JSON,
@@ -213,3 +214,21 @@ def test_feature_schema_cases(spec: Any) -> None:
     obj = {"apiVersion": "example.com/v1", "kind": "Widget", "spec": spec}
     assert_same(WIDGET_ROOT, obj)
     assert_same(WIDGET_ROOT, obj, {**obj, **old})
+
+
+def test_schema_values_of_any_type_are_never_written_as_source() -> None:
+    """CRD YAML may hold keys, required names or formats that are not strings (a date, an int):
+    they become named constants in the generated code, with the interpreter's effects."""
+    odd = compile_schema(
+        {
+            "type": "object",
+            "required": [1, "a"],
+            "properties": {
+                dt.date(2020, 1, 1): {"type": "string"},
+                5: {"type": "string", "default": "x"},
+                "a": {"type": "string", "format": dt.date(2020, 1, 2)},
+            },
+        }
+    )
+    for obj in ({"a": "x"}, {}, {"a": 1, "b": 2}):
+        assert_same(odd, obj)
