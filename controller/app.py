@@ -21,6 +21,7 @@ from controller.events import EventRecorder, RecorderConfig
 from controller.harness import references
 from controller.harness.reconcile import Events, HarnessDeps, HarnessReconciler
 from controller.router_probe import RouterProbe
+from controller.runtime.cache import CachedReader
 from controller.runtime.health import HttpServer, make_app
 from controller.runtime.leader import (
     LeaderElectionConfig,
@@ -146,9 +147,13 @@ def _sandboxagents_and_gateway(
         manager.add_server("router-probe", _noop, probe.close)
         sessions = SessionActors(ate, probe, ensure_timeout=config.session_ensure_timeout)
         queue: WorkQueue[ObjectKey] = WorkQueue()
+        reader = CachedReader(kube)
         for i, source in enumerate(sandbox_sources(kube, config, queue)):
             manager.add_cache(f"sandboxagent-source-{i}", source.run, source.synced)
-        deps = SandboxDeps(kube=kube, sessions=sessions, events=events, config=config)
+            reader.register(source.watcher)
+        deps = SandboxDeps(
+            kube=kube, sessions=sessions, events=events, config=config, reader=reader
+        )
         workers = Workers(
             "sandboxagent",
             SandboxAgentReconciler(deps),
@@ -244,12 +249,19 @@ async def run(config: ControllerConfig) -> int:
         recorder = EventRecorder(
             kube, RecorderConfig(controller=CONTROLLER_NAME, instance=identity)
         )
+        reader = CachedReader(kube)
         deps = HarnessDeps(
-            kube=kube, ate=ate, probe=probe, events=_events_adapter(recorder), config=config
+            kube=kube,
+            ate=ate,
+            probe=probe,
+            events=_events_adapter(recorder),
+            config=config,
+            reader=reader,
         )
         queue: WorkQueue[ObjectKey] = WorkQueue()
         for i, source in enumerate(_sources(kube, config, queue)):
             manager.add_cache(f"source-{i}", source.run, source.synced)
+            reader.register(source.watcher)
         workers = Workers(
             "agentharness",
             HarnessReconciler(deps),

@@ -14,8 +14,8 @@ from typing import Any, Final
 from controller.harness import claw
 from controller.harness.claw import Channel, ModelSettings
 from controller.objects import owner_reference
+from controller.runtime.cache import Reader
 from shared.kube import errors as kerr
-from shared.kube.client import KubeClient
 from shared.kube.resources import CONFIG_MAP, MODEL_CONFIG, SECRET
 from shared.naming import HARNESS_PREFIX, channel_env_var, hashed_id
 from shared.secrets import Secret
@@ -67,9 +67,7 @@ def _decode(data: dict[str, Any], key: str) -> str:
         return ""
 
 
-async def _read(
-    client: KubeClient, res: Any, namespace: str, name: str, what: str
-) -> dict[str, Any]:
+async def _read(client: Reader, res: Any, namespace: str, name: str, what: str) -> dict[str, Any]:
     try:
         return await client.get(res, name, namespace)
     except kerr.NotFound:
@@ -77,7 +75,7 @@ async def _read(
 
 
 async def gateway_token_env(
-    client: KubeClient, harness: dict[str, Any], owned: str, inputs: Inputs
+    client: Reader, harness: dict[str, Any], owned: str, inputs: Inputs
 ) -> None:
     """The gateway token env: the user's Secret (checked: key "token" non-blank) or the owned one."""
     meta, sub = harness["metadata"], (harness.get("spec") or {}).get("substrate") or {}
@@ -102,7 +100,7 @@ async def gateway_token_env(
         inputs.has_gateway_token = True
 
 
-async def model_settings(client: KubeClient, namespace: str, ref: str) -> ModelSettings:
+async def model_settings(client: Reader, namespace: str, ref: str) -> ModelSettings:
     """The ModelConfig named by ``modelConfigRef`` (same namespace; W4 enforces it)."""
     ref = ref.strip()
     ns, _, name = ref.rpartition("/")
@@ -132,7 +130,7 @@ async def model_settings(client: KubeClient, namespace: str, ref: str) -> ModelS
 
 
 async def _allow_from(
-    client: KubeClient, namespace: str, tg: dict[str, Any], channel: str
+    client: Reader, namespace: str, tg: dict[str, Any], channel: str
 ) -> tuple[str, ...]:
     listed = [str(x).strip() for x in tg.get("allowedUserIDs") or [] if str(x).strip()]
     if listed:
@@ -155,7 +153,7 @@ async def _allow_from(
     return tuple(x.strip() for x in text.splitlines() if x.strip())
 
 
-async def channels(client: KubeClient, harness: dict[str, Any], owned: str, inputs: Inputs) -> None:
+async def channels(client: Reader, harness: dict[str, Any], owned: str, inputs: Inputs) -> None:
     """Channel list and one env entry per credential (user Secret ref or owned Secret key)."""
     ns = harness["metadata"]["namespace"]
     for ch in (harness.get("spec") or {}).get("channels") or []:
@@ -188,7 +186,7 @@ async def channels(client: KubeClient, harness: dict[str, Any], owned: str, inpu
             )
 
 
-async def resolve(client: KubeClient, harness: dict[str, Any]) -> Inputs:
+async def resolve(client: Reader, harness: dict[str, Any]) -> Inputs:
     """All inputs of the harness's template; raises `InputsError` with the condition text."""
     meta, spec = harness["metadata"], harness.get("spec") or {}
     owned = owned_secret_name(meta["namespace"], meta["name"])

@@ -30,6 +30,7 @@ from controller.harness.template import (
     resolve_pool,
 )
 from controller.objects import GOLDEN_ANNOTATION, SKIP_CLEANUP
+from controller.runtime.cache import Reader
 from controller.runtime.result import Result
 from shared.api.keys import ObjectKey
 from shared.ateapi import errors as ate
@@ -64,6 +65,8 @@ class HarnessDeps:
     events: Events
     config: ControllerConfig
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    reader: Reader | None = None
+    """Reads of the harness and what it references (watch caches); None: live GETs."""
 
 
 class HarnessReconciler:
@@ -71,10 +74,11 @@ class HarnessReconciler:
 
     def __init__(self, deps: HarnessDeps) -> None:
         self.d = deps
+        self.read: Reader = deps.reader or deps.kube
 
     async def __call__(self, key: ObjectKey) -> Result:
         try:
-            harness = await self.d.kube.get(AGENT_HARNESS, key.name, key.namespace)
+            harness = await self.read.get(AGENT_HARNESS, key.name, key.namespace)
         except kerr.NotFound:
             return Result()
         spec = harness.get("spec") or {}
@@ -156,11 +160,11 @@ class HarnessReconciler:
             raise TemplateError("spec.substrate is required")
         pool = resolve_pool(ns, substrate, self.d.config.defaults)
         try:
-            await self.d.kube.get(WORKER_POOL, pool[1], pool[0])
+            await self.read.get(WORKER_POOL, pool[1], pool[0])
         except kerr.NotFound:
             raise TemplateError(f"get WorkerPool {pool[0]}/{pool[1]}: not found") from None
         image = choose_image(substrate.get("workloadImage"))
-        resolved = await inputs.resolve(self.d.kube, harness)
+        resolved = await inputs.resolve(self.read, harness)
         await self._ensure_owned_secret(harness, resolved)
         config_json = claw.go_json(
             claw.openclaw_config(ns, meta["name"], "", resolved.model, resolved.channels)

@@ -28,6 +28,7 @@ from controller.harness.template import (
     resolve_pool,
 )
 from controller.objects import GOLDEN_ANNOTATION, SKIP_CLEANUP
+from controller.runtime.cache import Reader
 from controller.runtime.result import Result
 from controller.sandboxagent import config as files
 from controller.sandboxagent import status as st
@@ -61,6 +62,8 @@ class SandboxDeps:
     config: ControllerConfig
     clock: Any = field(default=lambda: dt.datetime.now(dt.UTC))
     """() -> aware datetime (condition times, delete timeout)."""
+    reader: Reader | None = None
+    """Reads of the agent and what it references (watch caches); None: live GETs."""
 
 
 def is_substrate(agent: dict[str, Any]) -> bool:
@@ -79,10 +82,11 @@ class SandboxAgentReconciler:
 
     def __init__(self, deps: SandboxDeps) -> None:
         self.d = deps
+        self.read: Reader = deps.reader or deps.kube
 
     async def __call__(self, key: ObjectKey) -> Result:
         try:
-            agent = await self.d.kube.get(SANDBOX_AGENT, key.name, key.namespace)
+            agent = await self.read.get(SANDBOX_AGENT, key.name, key.namespace)
         except kerr.NotFound:
             return Result()
         if not is_substrate(agent):
@@ -134,12 +138,12 @@ class SandboxAgentReconciler:
         prefix = f"failed to build manifest for sandboxagent {ns}/{name}: build sandbox workload"
         pool = resolve_pool(ns, spec.get("substrate") or {}, self.d.config.defaults)
         try:
-            await self.d.kube.get(WORKER_POOL, pool[1], pool[0])
+            await self.read.get(WORKER_POOL, pool[1], pool[0])
         except kerr.NotFound:
             raise BuildError(f"{prefix}: get WorkerPool {pool[0]}/{pool[1]}: not found") from None
         declarative = spec.get("declarative") or {}
         model_ref = str(declarative.get("modelConfig") or "").strip() or DEFAULT_MODEL_CONFIG
-        settings = await harness_inputs.model_settings(self.d.kube, ns, model_ref)
+        settings = await harness_inputs.model_settings(self.read, ns, model_ref)
         model = files.Model(
             provider=settings.provider,
             model=settings.model,
@@ -165,7 +169,7 @@ class SandboxAgentReconciler:
         kind, name, key = source.get("type"), str(source.get("name")), str(source.get("key"))
         res = SECRET if kind == "Secret" else CONFIG_MAP
         try:
-            obj = await self.d.kube.get(res, name, ns)
+            obj = await self.read.get(res, name, ns)
         except kerr.NotFound:
             raise BuildError(f"systemMessageFrom: {kind} {ns}/{name} not found") from None
         data = obj.get("data") or {}

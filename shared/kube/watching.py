@@ -135,8 +135,10 @@ class Store:
         self._unlink(key)
         return old
 
-    def replace(self, objects: Iterable[Obj]) -> list[WatchEvent]:
-        """Make the store hold exactly ``objects``; return the events that describe the change."""
+    def replace(self, objects: Iterable[Obj], namespace: str | None = None) -> list[WatchEvent]:
+        """Make the store hold exactly ``objects`` (within ``namespace`` when given: a store
+        shared by per-namespace watchers keeps the other namespaces); return the events that
+        describe the change."""
         events: list[WatchEvent] = []
         seen: set[ObjectKey] = set()
         for obj in objects:
@@ -147,7 +149,12 @@ class Store:
                 events.append(WatchEvent("ADDED", obj, None, from_list=True))
             elif _rv(old) != _rv(obj):
                 events.append(WatchEvent("MODIFIED", obj, old, from_list=True))
-        for key in [k for k in self._objects if k not in seen]:
+        stale = [
+            k
+            for k in self._objects
+            if k not in seen and (namespace is None or k.namespace == namespace)
+        ]
+        for key in stale:
             old = self.remove(key)
             assert old is not None
             events.append(WatchEvent("DELETED", old, old, from_list=True))
@@ -203,7 +210,7 @@ class Watcher:
             page_size=self.page_size,
         )
         self.resource_version = page.resource_version
-        events = self.store.replace(page.items)
+        events = self.store.replace(page.items, self.namespace)
         self.synced.set()
         return events
 

@@ -55,3 +55,14 @@ def test_object_key_forms() -> None:
         "", "c"
     )
     assert ObjectKey.of({"metadata": {"name": "x"}}) == ObjectKey("", "x")
+
+
+def test_relist_of_one_namespace_keeps_the_others() -> None:
+    """A store shared by per-namespace watchers (``--namespaces a,b``): relisting ``a`` must not
+    drop ``b``'s objects."""
+    store = Store()
+    store.replace([obj("x", "1", ns="a")], "a")
+    store.replace([obj("y", "1", ns="b")], "b")
+    events = store.replace([], "a")
+    assert [(e.type, str(e.key)) for e in events] == [("DELETED", "a/x")]
+    assert store.keys() == [ObjectKey("b", "y")]
