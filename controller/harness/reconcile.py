@@ -66,7 +66,7 @@ class HarnessDeps:
     config: ControllerConfig
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     reader: Reader | None = None
-    """Reads of the harness and what it references (watch caches); None: live GETs."""
+    """Reads of what the harness references (watch caches); None: live GETs."""
 
 
 class HarnessReconciler:
@@ -78,7 +78,9 @@ class HarnessReconciler:
 
     async def __call__(self, key: ObjectKey) -> Result:
         try:
-            harness = await self.read.get(AGENT_HARNESS, key.name, key.namespace)
+            # Live: the reconciler writes this object and compares against it, so a cache
+            # one event behind would mean conflicts on metadata patches and skipped status writes.
+            harness = await self.d.kube.get(AGENT_HARNESS, key.name, key.namespace)
         except kerr.NotFound:
             return Result()
         spec = harness.get("spec") or {}

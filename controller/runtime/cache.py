@@ -6,10 +6,12 @@ unfiltered watcher that covers the namespace (a deep copy, so a reconciler never
 cache), and from a live GET otherwise. An object absent from a covering store is `NotFound`:
 its ADDED event will enqueue the reconcile again.
 
-A cache may lag the server by one event. That is safe here: metadata patches carry the read
-resourceVersion (a stale one gets 409 and a retry), and status patches are computed on a fresh
-GET. Objects the controller writes and compares (ActorTemplates, its own Secrets) are still
-read live.
+A cache may lag the server by an event or more under load. So it serves only objects the
+controller reads and never writes (WorkerPools, referenced Secrets, ConfigMaps, ModelConfigs):
+a lagging read there is corrected by the watch event that follows, which maps back to the
+referencing object. The reconciled object itself, its ActorTemplate and its own Secrets are
+read live: they are written and compared, and a stale copy would mean resourceVersion conflicts
+and skipped status writes.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ class SandboxDeps:
     clock: Any = field(default=lambda: dt.datetime.now(dt.UTC))
     """() -> aware datetime (condition times, delete timeout)."""
     reader: Reader | None = None
-    """Reads of the agent and what it references (watch caches); None: live GETs."""
+    """Reads of what the agent references (watch caches); None: live GETs."""
 
 
 def is_substrate(agent: dict[str, Any]) -> bool:
@@ -86,7 +86,9 @@ class SandboxAgentReconciler:
 
     async def __call__(self, key: ObjectKey) -> Result:
         try:
-            agent = await self.read.get(SANDBOX_AGENT, key.name, key.namespace)
+            # Live: the reconciler writes this object and compares against it, so a cache
+            # one event behind would mean conflicts on metadata patches and skipped status writes.
+            agent = await self.d.kube.get(SANDBOX_AGENT, key.name, key.namespace)
         except kerr.NotFound:
             return Result()
         if not is_substrate(agent):
