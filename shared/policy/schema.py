@@ -448,19 +448,9 @@ def _validate_object(node: Node, value: dict[str, Any], old: Any, path: str, ctx
     for name in node.required:
         if name not in value:
             errors.append(Violation(_join(path, name), REQUIRED, "", "schema:required"))
-    if node.max_properties is not None and len(value) > node.max_properties:
-        errors.append(
-            Violation(
-                path,
-                TOO_MANY,
-                f"must have at most {node.max_properties} items",
-                "schema:maxProperties",
-                len(value),
-            )
-        )
-    if node.min_properties is not None and len(value) < node.min_properties:
-        detail = f"{path} in body should have at least {node.min_properties} properties"
-        errors.append(Violation(path, INVALID, detail, "schema:minProperties", value))
+    _check_counts(
+        value, node.max_properties, node.min_properties, "Properties", "properties", path, errors
+    )
     old_map = old if isinstance(old, dict) else None
     props = node.properties
     prefix = path + "." if path else ""
@@ -496,19 +486,25 @@ def _validate_array(node: Node, value: list[Any], old: Any, path: str, ctx: Cont
 
 def _check_item_counts(node: Node, value: list[Any], path: str, errors: list[Violation]) -> None:
     """maxItems / minItems."""
-    if node.max_items is not None and len(value) > node.max_items:
-        errors.append(
-            Violation(
-                path,
-                TOO_MANY,
-                f"must have at most {node.max_items} items",
-                "schema:maxItems",
-                len(value),
-            )
-        )
-    if node.min_items is not None and len(value) < node.min_items:
-        detail = f"{path} in body should have at least {node.min_items} items"
-        errors.append(Violation(path, INVALID, detail, "schema:minItems", value))
+    _check_counts(value, node.max_items, node.min_items, "Items", "items", path, errors)
+
+
+def _check_counts(
+    value: list[Any] | dict[str, Any],
+    maximum: int | None,
+    minimum: int | None,
+    rule: str,
+    noun: str,
+    path: str,
+    errors: list[Violation],
+) -> None:
+    """max/minItems or max/minProperties, with the apiserver's messages."""
+    if maximum is not None and len(value) > maximum:
+        detail = f"must have at most {maximum} items"  # "items" for properties too, as upstream
+        errors.append(Violation(path, TOO_MANY, detail, f"schema:max{rule}", len(value)))
+    if minimum is not None and len(value) < minimum:
+        detail = f"{path} in body should have at least {minimum} {noun}"
+        errors.append(Violation(path, INVALID, detail, f"schema:min{rule}", value))
 
 
 def _map_key(keys: tuple[str, ...], item: dict[str, Any]) -> tuple[Any, ...]:
