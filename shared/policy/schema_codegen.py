@@ -8,10 +8,12 @@ facts baked in: required keys unrolled, a C-level subset test instead of the pru
 leaf checks inlined into the parent's loop.
 
 Correctness rests on one rule: generated code only takes a fast path when it can tell that the
-interpreter would record nothing there (no violation, no pruned key, no default). Anything else
-(a wrong type, a null, an enum miss, unknown keys, defaults, combinators, additional
-properties) is handed to `schema.validate` or to the interpreter's own helpers for that node, so
-the result is identical by construction; tests compare both walks on the whole corpus.
+interpreter would record nothing there (no violation, no pruned key). Anything else (a wrong
+type, a null, an enum miss, unknown keys, combinators, additional properties) is handed to
+`schema.validate` or to the interpreter's own helpers for that node, so the result is the
+interpreter's by construction. The one effect written out here is adding absent defaults when
+nothing needs pruning, which is all the interpreter's pruning step does then. Tests compare
+both walks on the corpus and on generated objects.
 """
 
 from __future__ import annotations
