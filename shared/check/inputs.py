@@ -143,8 +143,9 @@ def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
         node = yaml.compose(_escape_c1(text), Loader=_Loader)
     except yaml.YAMLError:
         node = None
-    if node is None:
-        node = yaml.ScalarNode("tag:yaml.org,2002:str", "")
+    if node is None:  # YAML refuses some valid JSON (an escaped lone surrogate): no lines
+        mark = yaml.Mark(name, 0, 0, 0, None, None)
+        node = yaml.ScalarNode("tag:yaml.org,2002:str", "", mark, mark)
     problem = _limits(node)
     if problem is not None:
         yield Problem(name, 0, node.start_mark.line + 1 if node.start_mark else 1, problem)

@@ -136,3 +136,26 @@ def test_check_reads_exponent_numbers_in_json_as_numbers(tmp_path) -> None:
     text = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "x": 1e-09, "y": 1e21})
     (doc,) = parse_documents(str(tmp_path / "x.json"), text)
     assert getattr(doc, "obj", None) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"apiVersion": "kagent.dev/v1alpha2", "kind": "AgentHarness", "metadata": {"name": "a"},'
+        ' "spec": {"description": "\\ud800"}}',
+        '{"\\ud800": 1}',
+    ],
+)
+def test_check_judges_json_that_yaml_cannot_compose(tmp_path, engine: PolicyEngine, text) -> None:
+    # Found by the long fuzz run: an escaped lone surrogate is valid JSON (the webhook judges
+    # it) but YAML refuses it; check's line fallback had no marks and crashed (exit 3).
+    import json
+
+    from shared.check.inputs import Document, Problem, parse_documents
+
+    (item,) = parse_documents(str(tmp_path / "x.json"), text)
+    if isinstance(item, Document):
+        assert item.obj == json.loads(text) and item.line == 1
+        assert engine.admit(item.obj, namespace="team-a").allowed in (True, False)
+    else:
+        assert isinstance(item, Problem) and item.line == 1
