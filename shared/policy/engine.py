@@ -164,6 +164,8 @@ class PolicyEngine:
             )
         meta = obj.get("metadata")
         meta_ns = meta.get("namespace") if isinstance(meta, dict) else None
+        if not isinstance(meta_ns, str):  # not a namespace (metadata validation says so)
+            meta_ns = None
         ns = namespace or meta_ns or self.config.default_namespace
         work = json_copy(obj) if copy else obj
         old_work = (json_copy(old) if copy else old) if old is not None else None

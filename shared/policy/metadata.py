@@ -98,7 +98,13 @@ def validate_metadata(meta: Any, namespaced: bool) -> list[Violation]:
     elif name is not None and not isinstance(name, str):
         errs.append(Violation("metadata.name", INVALID, "must be a string", "metadata:name", name))
     namespace = meta.get("namespace")
-    if (
+    if namespace is not None and not isinstance(namespace, str):
+        errs.append(
+            Violation(
+                "metadata.namespace", INVALID, "must be a string", "metadata:namespace", namespace
+            )
+        )
+    elif (
         namespaced
         and isinstance(namespace, str)
         and namespace

@@ -159,3 +159,26 @@ def test_check_judges_json_that_yaml_cannot_compose(tmp_path, engine: PolicyEngi
         assert engine.admit(item.obj, namespace="team-a").allowed in (True, False)
     else:
         assert isinstance(item, Problem) and item.line == 1
+
+
+@pytest.mark.parametrize("namespace", [["a"], 5, {"x": 1}])
+def test_a_non_string_metadata_namespace_is_a_violation_and_never_the_namespace(
+    engine: PolicyEngine, namespace: object
+) -> None:
+    # Found by the long fuzz run: check used a list metadata.namespace as the harness namespace
+    # in W4's message while the webhook used the request's; neither is a namespace.
+    obj = {
+        "apiVersion": "kagent.dev/v1alpha2",
+        "kind": "AgentHarness",
+        "metadata": {"name": "a", "namespace": namespace},
+        "spec": {
+            "backend": "openclaw",
+            "runtime": "substrate",
+            "modelConfigRef": "team-a/gpt-4o",
+            "substrate": {"gatewayTokenSecretRef": {"name": "g"}},
+        },
+    }
+    verdict = engine.admit(obj)
+    messages = [v.message for v in verdict.violations]
+    assert "metadata.namespace: Invalid value" in " ".join(messages)
+    assert any('namespace "default"' in m for m in messages if "modelConfigRef" in m)
