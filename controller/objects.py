@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from shared.api.keys import ObjectKey
 from shared.conditions import Condition, set_condition
 from shared.kube import errors as kerr
 from shared.kube.client import KubeClient
@@ -88,6 +89,28 @@ async def patch_meta(
     meta = obj["metadata"]
     body = {"metadata": {**changes, "resourceVersion": meta["resourceVersion"]}}
     return await kube.patch(res, meta["name"], body, meta["namespace"])
+
+
+async def get_live(kube: KubeClient, res: Resource, key: ObjectKey) -> dict[str, Any] | None:
+    """The object to reconcile, read live (None when it is gone).
+
+    Not from the watch cache: the reconciler writes this object and compares against it, so a
+    cache one event behind would mean conflicts on metadata patches and skipped status writes.
+    """
+    try:
+        return await kube.get(res, key.name, key.namespace)
+    except kerr.NotFound:
+        return None
+
+
+async def ensure_finalizer(
+    kube: KubeClient, res: Resource, obj: dict[str, Any], finalizer: str
+) -> dict[str, Any]:
+    """``obj`` with ``finalizer`` added (unless present already), as the server returns it."""
+    finalizers = obj["metadata"].get("finalizers") or []
+    if finalizer in finalizers:
+        return obj
+    return await patch_meta(kube, res, obj, {"finalizers": [*finalizers, finalizer]})
 
 
 async def remove_finalizer(

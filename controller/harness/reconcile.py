@@ -77,11 +77,8 @@ class HarnessReconciler:
         self.read: Reader = deps.reader or deps.kube
 
     async def __call__(self, key: ObjectKey) -> Result:
-        try:
-            # Live: the reconciler writes this object and compares against it, so a cache
-            # one event behind would mean conflicts on metadata patches and skipped status writes.
-            harness = await self.d.kube.get(AGENT_HARNESS, key.name, key.namespace)
-        except kerr.NotFound:
+        harness = await objects.get_live(self.d.kube, AGENT_HARNESS, key)
+        if harness is None:
             return Result()
         spec = harness.get("spec") or {}
         if spec.get("runtime", "openshell") != "substrate":
@@ -89,13 +86,7 @@ class HarnessReconciler:
         meta = harness["metadata"]
         if meta.get("deletionTimestamp"):
             return await self._delete(harness)
-        if FINALIZER not in (meta.get("finalizers") or []):
-            harness = await objects.patch_meta(
-                self.d.kube,
-                AGENT_HARNESS,
-                harness,
-                {"finalizers": [*(meta.get("finalizers") or []), FINALIZER]},
-            )
+        harness = await objects.ensure_finalizer(self.d.kube, AGENT_HARNESS, harness, FINALIZER)
         return await self._ensure(harness)
 
     # --- ensure ----------------------------------------------------------------------------

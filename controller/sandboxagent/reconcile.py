@@ -85,24 +85,15 @@ class SandboxAgentReconciler:
         self.read: Reader = deps.reader or deps.kube
 
     async def __call__(self, key: ObjectKey) -> Result:
-        try:
-            # Live: the reconciler writes this object and compares against it, so a cache
-            # one event behind would mean conflicts on metadata patches and skipped status writes.
-            agent = await self.d.kube.get(SANDBOX_AGENT, key.name, key.namespace)
-        except kerr.NotFound:
+        agent = await objects.get_live(self.d.kube, SANDBOX_AGENT, key)
+        if agent is None:
             return Result()
         if not is_substrate(agent):
             return Result()
         meta = agent["metadata"]
         if meta.get("deletionTimestamp"):
             return await self._delete(agent)
-        if FINALIZER not in (meta.get("finalizers") or []):
-            agent = await objects.patch_meta(
-                self.d.kube,
-                SANDBOX_AGENT,
-                agent,
-                {"finalizers": [*(meta.get("finalizers") or []), FINALIZER]},
-            )
+        agent = await objects.ensure_finalizer(self.d.kube, SANDBOX_AGENT, agent, FINALIZER)
         return await self._ensure(agent)
 
     # --- ensure ----------------------------------------------------------------------------
