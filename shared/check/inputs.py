@@ -144,7 +144,7 @@ def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
     except yaml.YAMLError:
         node = None
     if node is None:  # YAML refuses some valid JSON (an escaped lone surrogate): no lines
-        mark = yaml.Mark(name, 0, 0, 0, None, None)
+        mark = yaml.Mark(name, 0, 0, 0, None, 0)
         node = yaml.ScalarNode("tag:yaml.org,2002:str", "", mark, mark)
     problem = _limits(node)
     if problem is not None:
