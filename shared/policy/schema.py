@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from shared.policy import formats
-from shared.policy.cel_compile import CelCompileError, Program, compile_cel
+from shared.policy.cel_compile import SLOW, CelCompileError, Program, compile_cel
 from shared.policy.cel_values import CelError
 from shared.policy.golang import go_repr, to_go_type_name
 from shared.policy.verdict import (
@@ -582,14 +582,16 @@ def _run_rules(node: Node, value: Any, old: Any, path: str, ctx: Context) -> Non
         if rule.transition and old is ABSENT and not rule.optional_old_self:
             continue
         fast = rule.program.fast
-        if fast is not None and fast(value, None if old is ABSENT else old) is True:
+        result = fast(value, None if old is ABSENT else old) if fast is not None else SLOW
+        if result is True:
             continue  # the common case: passed, decided without building an environment
         env: dict[str, Any] = {"self": value}
         if rule.transition:
             env["oldSelf"] = None if old is ABSENT else old
         where = path + rule.field_path if rule.field_path else path
         try:
-            result = rule.program(env)
+            if result is SLOW:  # the fast path deferred (or there is none): the closures decide
+                result = rule.program.fn(env)
         except CelError as exc:
             detail = f"{exc} evaluating rule: {rule.error_string()}"
             ctx.cel_errors.append(
