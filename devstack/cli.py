@@ -7,7 +7,10 @@ import sys
 from collections.abc import Sequence
 
 PARTS: dict[str, tuple[str, str]] = {
-    "kube": ("devstack.kubeapi.cli", "Kubernetes API stand-in (HTTPS, kubeconfig)"),
+    "kube": (
+        "devstack.kubeapi.cli",
+        "Kubernetes API stand-in (HTTPS, kubeconfig); --real: etcd + kube-apiserver + KCM",
+    ),
     "substrate": ("devstack.substrate.cli", "ate-api simulator, template controller, router"),
 }
 
@@ -23,6 +26,10 @@ def main(argv: Sequence[str]) -> int:
     if args[0] not in PARTS:
         print(f"kagent-substrate devstack: unknown part {args[0]!r}", file=sys.stderr)
         return 2
-    module = importlib.import_module(PARTS[args[0]][0])
+    if args[0] == "kube" and "--real" in args:
+        args = [a for a in args if a != "--real"]
+        module = importlib.import_module("devstack.realkube.cli")
+    else:
+        module = importlib.import_module(PARTS[args[0]][0])
     code: int = module.main(args[1:])
     return code

@@ -132,7 +132,7 @@ def _send_a2a(stack: LocalStack, agent: str, session: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """The demo; 0 on success."""
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="kagent-substrate-demo-"))
-    stack = LocalStack(workdir, namespace=args.namespace)
+    stack = LocalStack(workdir, namespace=args.namespace, kube=args.kube)
     _say(f"Starting the local stack (logs in {workdir}) ...")
     try:
         stack.up()
@@ -228,4 +228,11 @@ def main(argv: Sequence[str]) -> int:
         "--namespace", default="demo", help="namespace for the examples (default: demo)"
     )
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for each phase")
+    parser.add_argument(
+        "--kube",
+        choices=("standin", "real"),
+        default="standin",
+        help="standin (default: the Python API stand-in, needs nothing else) or real "
+        "(etcd + kube-apiserver + kube-controller-manager built by 'make realkube')",
+    )
     return run(parser.parse_args(list(argv)))

@@ -181,6 +181,9 @@ class LocalStack:
     ate_api_token: str = ""
     """When set: the simulator requires this bearer token (``--require-token-file``) and the
     controller sends it (``--substrate-ate-api-token-file``)."""
+    kube: str = "standin"
+    """``standin`` (the Python API stand-in) or ``real`` (etcd + kube-apiserver + KCM built by
+    ``make realkube``; see docs/devstack.md)."""
     procs: dict[str, Proc] = field(default_factory=dict)
 
     @property
@@ -240,6 +243,7 @@ class LocalStack:
                 *CLI,
                 "devstack",
                 "kube",
+                *(["--real"] if self.kube == "real" else []),
                 "--kubeconfig",
                 str(self.kubeconfig),
                 "--state-dir",
@@ -248,6 +252,7 @@ class LocalStack:
                 str(auth_file),
             ],
             self.workdir,
+            timeout=120 if self.kube == "real" else 60,
         )
         config = yaml.safe_load(self.kubeconfig.read_text())
         for user in config["users"]:

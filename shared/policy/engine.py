@@ -114,15 +114,19 @@ class PolicyEngine:
         operation: str = "CREATE",
         namespace: str | None = None,
         copy: bool = True,
+        webhook: bool = True,
     ) -> Verdict:
         """The admission verdict for ``obj`` (``old`` for UPDATE).
+
+        ``webhook=False`` gives the verdict of an apiserver with only the CRDs registered: no
+        mutation and no webhook-only rule (what `export-vap` users without the webhook get).
 
         ``obj`` and ``old`` are not modified unless ``copy=False``, which saves a deep copy for
         callers that own a freshly decoded request (the webhook): they are then pruned and
         defaulted in place.
         """
         try:
-            return self._admit(obj, old, operation, namespace, copy)
+            return self._admit(obj, old, operation, namespace, copy, webhook)
         except RecursionError:  # hundreds of nesting levels: a denial, never an internal error
             return Verdict(allowed=False, violations=(TOO_DEEP,))
 
@@ -133,6 +137,7 @@ class PolicyEngine:
         operation: str,
         namespace: str | None,
         copy: bool,
+        webhook: bool = True,
     ) -> Verdict:
         """`admit` without the depth guard."""
         if operation in _NO_WORK_OPERATIONS:
@@ -177,7 +182,7 @@ class PolicyEngine:
             validator.default(version, old_work)
         # The mutation reads only fields without defaults, so it can run before the fused
         # prune/default/validate walk (the apiserver defaults first; the result is the same).
-        patch = mutation_patch(kind, work, ns, self.config.default_worker_pool)
+        patch = mutation_patch(kind, work, ns, self.config.default_worker_pool) if webhook else []
         apply_patch(work, patch)
         unknown, found = validator.admit(version, work, old_work)
         violations = [
@@ -186,7 +191,7 @@ class PolicyEngine:
         ]
         violations += found
         warnings: list[str] = []
-        rules = RULES.get((group, kind))
+        rules = RULES.get((group, kind)) if webhook else None
         if rules is not None:
             extra, warned = rules(work, ns)
             violations += extra

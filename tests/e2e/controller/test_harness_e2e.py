@@ -1,4 +1,5 @@
-"""The controller as a real process on the local stack (kube stand-in, simulator, webhook)."""
+"""The controller as a real process on the local stack (simulator, webhook), once on the kube
+stand-in and once on the real control plane (etcd + kube-apiserver + KCM)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from devstack.stack import DEFAULT_POOL, LocalStack
+from tests.realkube.require import bin_dir_or_skip
 
 pytestmark = pytest.mark.e2e
 
@@ -38,10 +40,15 @@ def harness(name: str, **spec: Any) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+@pytest.fixture(scope="module", params=["standin", "real"])
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[LocalStack]:
+    if request.param == "real":
+        bin_dir_or_skip()
     s = LocalStack(
         tmp_path_factory.mktemp("e2e"),
+        kube=request.param,
         namespace="e2e",
         controller_args=[
             "--lease-duration",

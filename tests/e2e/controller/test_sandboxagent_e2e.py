@@ -1,4 +1,5 @@
-"""SandboxAgents and sessions through the gateway, all real processes on the local stack."""
+"""SandboxAgents and sessions through the gateway, all real processes on the local stack, once
+on the kube stand-in and once on the real control plane (TokenReview/SAR answered by RBAC)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,19 @@ from typing import Any
 import pytest
 
 from devstack.stack import ROOT, LocalStack
+from tests.realkube.require import bin_dir_or_skip
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = ROOT / "examples"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    s = LocalStack(tmp_path_factory.mktemp("sa-e2e"), namespace="agents")
+@pytest.fixture(scope="module", params=["standin", "real"])
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[LocalStack]:
+    if request.param == "real":
+        bin_dir_or_skip()
+    s = LocalStack(tmp_path_factory.mktemp("sa-e2e"), kube=request.param, namespace="agents")
     s.up()
     for name in (
         "workerpool.yaml",
