@@ -184,6 +184,8 @@ class LocalStack:
     kube: str = "standin"
     """``standin`` (the Python API stand-in) or ``real`` (etcd + kube-apiserver + KCM built by
     ``make realkube``; see docs/devstack.md)."""
+    kube_args: list[str] = field(default_factory=list)
+    """Extra flags of ``devstack kube`` (e.g. ``--audit-user`` with the real control plane)."""
     procs: dict[str, Proc] = field(default_factory=dict)
 
     @property
@@ -250,6 +252,7 @@ class LocalStack:
                 str(self.workdir / "kube-state"),
                 "--auth-file",
                 str(auth_file),
+                *self.kube_args,
             ],
             self.workdir,
             timeout=120 if self.kube == "real" else 60,

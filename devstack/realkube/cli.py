@@ -41,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
         "--auth-file", type=Path, default=None, help="YAML with users (tokens) and RBAC rules"
     )
     p.add_argument(
+        "--audit-user",
+        action="append",
+        default=[],
+        metavar="USER",
+        help="write USER's requests to <state-dir>/logs/audit.log (repeatable; JSON lines)",
+    )
+    p.add_argument(
         "--build",
         action="store_true",
         help="build the binaries first if they are missing (runs devstack/realkube/build.sh)",
@@ -145,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.state_dir.resolve(),
         bin_dir,
         users=users,
+        audit_users=args.audit_user,
         admin_token=os.environ.get("KUBEAPI_ADMIN_TOKEN") or secrets.token_urlsafe(24),
     )
     stop = threading.Event()

@@ -147,6 +147,9 @@ class ControlPlane:
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     with_kcm: bool = True
     apiserver_args: Sequence[str] = ()
+    audit_users: Sequence[str] = ()
+    """Users whose requests are written to ``logs/audit.log`` (JSON lines, level Metadata): how
+    tests and benchmarks count a process's API calls by verb and resource."""
     port: int = 0
     _procs: list[_Process] = field(default_factory=list)
     ca: KeyPair | None = None
@@ -300,6 +303,34 @@ class ControlPlane:
         self._wait(proc, "/health", healthy, timeout)
         return url
 
+    @property
+    def audit_log(self) -> Path:
+        return self.logs / "audit.log"
+
+    def _audit_args(self) -> list[str]:
+        if not self.audit_users:
+            return []
+        policy = self.pki / "audit-policy.yaml"
+        policy.write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "audit.k8s.io/v1",
+                    "kind": "Policy",
+                    "omitStages": ["RequestReceived"],
+                    "rules": [
+                        {"level": "Metadata", "users": list(self.audit_users)},
+                        {"level": "None"},
+                    ],
+                }
+            )
+        )
+        return [
+            f"--audit-policy-file={policy}",
+            f"--audit-log-path={self.audit_log}",
+            "--audit-log-format=json",
+            "--audit-log-mode=blocking",
+        ]
+
     def _start_apiserver(self, etcd_url: str, timeout: float) -> None:
         self.port = self.port or free_port()
         pki = self.pki
@@ -324,6 +355,7 @@ class ControlPlane:
                 "--service-cluster-ip-range=10.0.0.0/24",
                 "--allow-privileged=true",
                 "--v=1",
+                *self._audit_args(),
                 *self.apiserver_args,
             ],
         )
