@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import yaml
 
 from devstack.stack import ROOT, LocalStack
 from tests.realkube.require import bin_dir_or_skip
@@ -127,3 +128,45 @@ def test_sessions_end_to_end(stack: LocalStack) -> None:
     stack.wait(
         "its actors gone", lambda: not [a for a in actors(stack) if a["template"] == template]
     )
+
+
+def test_gateway_with_serviceaccount_tokens_and_rbac(stack: LocalStack) -> None:
+    """The gateway's TokenReview and SubjectAccessReview answered by the real apiserver: a
+    ServiceAccount token from TokenRequest whose account RBAC allows ``sandboxagents/gateway``
+    gets through; one without the grant gets 403; a forged token gets 401."""
+    if stack.kube != "real":
+        pytest.skip("real ServiceAccount tokens and RBAC need the real apiserver")
+    ns = stack.namespace
+    stack.kubectl("apply", "-n", ns, "-f", str(EXAMPLES / "sandboxagent-minimal-substrate.yaml"))
+    agent = yaml_name(EXAMPLES / "sandboxagent-minimal-substrate.yaml")
+    stack.wait(f"{agent} Ready", lambda: ready(stack, agent), timeout=90)
+    for sa in ("caller-ok", "caller-denied"):
+        stack.kubectl("create", "serviceaccount", sa, "-n", ns)
+    stack.kubectl(
+        "create",
+        "role",
+        "gateway-caller",
+        "-n",
+        ns,
+        "--verb=create",
+        "--resource=sandboxagents.kagent.dev/gateway",
+    )
+    stack.kubectl(
+        "create",
+        "rolebinding",
+        "gateway-caller",
+        "-n",
+        ns,
+        "--role=gateway-caller",
+        f"--serviceaccount={ns}:caller-ok",
+    )
+    ok = stack.kubectl("create", "token", "caller-ok", "-n", ns).stdout.strip()
+    denied = stack.kubectl("create", "token", "caller-denied", "-n", ns).stdout.strip()
+    status, answer = send(stack, agent, "sa-session", "hi", token=ok)
+    assert status == 200 and "error" not in answer, answer
+    assert send(stack, agent, "sa-session-2", "hi", token=denied)[0] == 403
+    assert send(stack, agent, "sa-session-3", "hi", token=ok[:-4] + "AAAA")[0] == 401
+
+
+def yaml_name(path: Any) -> str:
+    return str(yaml.safe_load(path.read_text())["metadata"]["name"])
