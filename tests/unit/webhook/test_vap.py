@@ -107,8 +107,15 @@ def test_messages_name_the_field(policies: vap.PolicySet) -> None:
     assert immutable["expression"].startswith("oldObject == null || ")
 
 
-def test_message_expression_evaluates(policies: vap.PolicySet) -> None:
-    root = [e for e in policies.exported if "messageExpression" in e.validation]
+def test_message_expression_evaluates(tmp_path: Path) -> None:
+    crd = yaml.safe_load(
+        (vap.DEFAULT_CRD_DIR / "kagent.dev_sandboxagents.yaml").read_text(encoding="utf-8")
+    )
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["x-kubernetes-validations"][0][
+        "messageExpression"
+    ] = "'name too long (got ' + string(size(self.metadata.name)) + ')'"
+    (tmp_path / "crd.yaml").write_text(yaml.safe_dump(crd))
+    root = [e for e in vap.export_policies(tmp_path).exported if "messageExpression" in e.validation]
     assert root
     obj = {"metadata": {"name": "x" * 70}, "spec": {"platform": "substrate"}}
     text = compile_cel(root[0].validation["messageExpression"])({"object": obj})
