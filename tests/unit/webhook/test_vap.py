@@ -115,7 +115,9 @@ def test_message_expression_evaluates(tmp_path: Path) -> None:
         "messageExpression"
     ] = "'name too long (got ' + string(size(self.metadata.name)) + ')'"
     (tmp_path / "crd.yaml").write_text(yaml.safe_dump(crd))
-    root = [e for e in vap.export_policies(tmp_path).exported if "messageExpression" in e.validation]
+    root = [
+        e for e in vap.export_policies(tmp_path).exported if "messageExpression" in e.validation
+    ]
     assert root
     obj = {"metadata": {"name": "x" * 70}, "spec": {"platform": "substrate"}}
     text = compile_cel(root[0].validation["messageExpression"])({"object": obj})
