@@ -189,9 +189,10 @@ class PolicyEngine:
             Violation(path, UNKNOWN_FIELD, f'unknown field "{path}"', "schema:unknown-field")
             for path in unknown
         ]
-        violations += found
+        # Strict field validation refuses at decoding (400), before any validation runs.
+        violations += [] if unknown else found
         warnings: list[str] = []
-        rules = RULES.get((group, kind)) if webhook else None
+        rules = RULES.get((group, kind)) if webhook and not unknown else None
         if rules is not None:
             extra, warned = rules(work, ns)
             violations += extra

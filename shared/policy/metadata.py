@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from shared.policy.verdict import INVALID, REQUIRED, TOO_LONG, Violation
+from shared.policy.verdict import INVALID, REQUIRED, TOO_LONG, Violation, too_long
 
 DNS1123_SUBDOMAIN: Final = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -72,6 +72,8 @@ def _key_errors(key: str, path: str) -> list[Violation]:
 
 def validate_metadata(meta: Any, namespaced: bool) -> list[Violation]:
     """metadata.name (DNS-1123 subdomain), namespace, label and annotation keys/values."""
+    if meta is None:  # the apiserver decodes a missing metadata as an empty ObjectMeta
+        meta = {}
     if not isinstance(meta, dict):
         return [Violation("metadata", REQUIRED, "", "metadata:required")]
     errs: list[Violation] = []
@@ -143,7 +145,7 @@ def validate_metadata(meta: Any, namespaced: bool) -> list[Violation]:
                 Violation(
                     "metadata.annotations",
                     TOO_LONG,
-                    "may not be longer than 262144",
+                    too_long(262144),
                     "metadata:annotations",
                     "",
                 )

@@ -24,12 +24,14 @@ from shared.policy.verdict import (
     DUPLICATE,
     INVALID,
     NOT_SUPPORTED,
+    OMIT_VALUE,
     REASONS,
     REQUIRED,
     TOO_LONG,
     TOO_MANY,
     TYPE_INVALID,
     Violation,
+    too_long,
 )
 
 ABSENT: Final = object()
@@ -371,24 +373,19 @@ def _type_violation(node: Node, value: Any, path: str) -> Violation:
     if node.int_or_string:
         expected = "integer,string"
     detail = f'{path} in body must be of type {expected}: "{json_type(value)}"'
-    return Violation(path, TYPE_INVALID, detail, "schema:type", value)
+    return Violation(path, TYPE_INVALID, detail, "schema:type", json_type(value))
 
 
 def _validate_string(node: Node, value: str, path: str, errors: list[Violation]) -> None:
+    # kube-openapi's string validator stops at the first of maxLength, minLength, pattern.
     if node.max_length is not None and len(value) > node.max_length:
         errors.append(
-            Violation(
-                path,
-                TOO_LONG,
-                f"may not be longer than {node.max_length}",
-                "schema:maxLength",
-                value,
-            )
+            Violation(path, TOO_LONG, too_long(node.max_length), "schema:maxLength", value)
         )
-    if node.min_length is not None and len(value) < node.min_length:
+    elif node.min_length is not None and len(value) < node.min_length:
         detail = f"{path} in body should be at least {node.min_length} chars long"
         errors.append(Violation(path, INVALID, detail, "schema:minLength", value))
-    if node.pattern is not None and node.pattern.search(value) is None:
+    elif node.pattern is not None and node.pattern.search(value) is None:
         detail = f"{path} in body should match '{node.pattern_text}'"
         errors.append(Violation(path, INVALID, detail, "schema:pattern", value))
     if node.format is not None:
@@ -504,7 +501,7 @@ def _check_counts(
         errors.append(Violation(path, TOO_MANY, detail, f"schema:max{rule}", len(value)))
     if minimum is not None and len(value) < minimum:
         detail = f"{path} in body should have at least {minimum} {noun}"
-        errors.append(Violation(path, INVALID, detail, f"schema:min{rule}", value))
+        errors.append(Violation(path, INVALID, detail, f"schema:min{rule}", len(value)))
 
 
 def _map_key(keys: tuple[str, ...], item: dict[str, Any]) -> tuple[Any, ...]:
@@ -527,6 +524,8 @@ def _check_map_keys(node: Node, value: list[Any], path: str, errors: list[Violat
     seen: set[tuple[Any, ...]] = set()
     for i, item in enumerate(value):
         if not isinstance(item, dict):
+            detail = "must be an object for an array of list-type map"
+            errors.append(Violation(f"{path}[{i}]", INVALID, detail, "schema:list-map-keys", item))
             continue
         key = _map_key(node.map_keys, item)
         if key in seen:
@@ -618,9 +617,15 @@ def _run_rules(node: Node, value: Any, old: Any, path: str, ctx: Context) -> Non
                 rule.error_type,
                 _message(rule, env),
                 rule.rule_id,
-                node.schema_type_name,
+                _cel_value(value),
             )
         )
+
+
+def _cel_value(value: Any) -> Any:
+    """The bad value of a failed CEL rule: 1.37 shows a scalar and omits objects and lists
+    (an evaluation error still shows the schema type, e.g. ``"object"``)."""
+    return value if isinstance(value, str | int | float | bool) else OMIT_VALUE
 
 
 def _message(rule: Rule, env: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from shared.policy.golang import go_repr
+from shared.policy.golang import field_error_value
 
 # field.ErrorType strings of the apiserver (k8s.io/apimachinery/pkg/util/validation/field).
 INVALID: Final = "FieldValueInvalid"
@@ -47,13 +47,14 @@ REASONS: Final = {
     "FieldValueDuplicate": DUPLICATE,
 }
 
-_OMIT_VALUE: Final = object()
+OMIT_VALUE: Final = object()
+"""A violation without a bad value (CEL rule failures in 1.37: ``<path>: Invalid value: <msg>``)."""
 
 
 def render_value(value: Any) -> str:
-    """Render a bad value the way field.Error does (%q for strings, %v for numbers, %#v else)."""
+    """Render a bad value the way field.Error does (%q for strings, %v for numbers, JSON else)."""
     try:
-        return go_repr(value)
+        return field_error_value(value)
     except RecursionError:  # hundreds of nesting levels: say so instead of failing the answer
         return "<value nested too deeply to print>"
 
@@ -70,7 +71,7 @@ class Violation:
     """The human part: the CEL message or the schema constraint text."""
     rule: str
     """Stable rule id: ``schema:required``, ``cel:<crd path>#<n>``, ``webhook:W1``..."""
-    value: Any = _OMIT_VALUE
+    value: Any = OMIT_VALUE
     """The offending value, rendered like the apiserver; omitted for Required/Forbidden."""
     line: int | None = None
     """1-based source line of the offending field, filled in by `check`."""
@@ -81,7 +82,7 @@ class Violation:
         if self.type == UNKNOWN_FIELD:
             return self.detail
         parts = [self.path or "<nil>", _TYPE_TEXT.get(self.type, self.type)]
-        if self.value is not _OMIT_VALUE and self.type not in (
+        if self.value is not OMIT_VALUE and self.type not in (
             REQUIRED,
             FORBIDDEN,
             TOO_LONG,
@@ -119,3 +120,8 @@ class Verdict:
         body = errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]"
         qualified = f"{kind}.{group}" if group else kind
         return f'{qualified} "{name}" is invalid: {body}'
+
+
+def too_long(limit: int) -> str:
+    """``field.TooLong``'s detail in apimachinery 1.37."""
+    return f"may not be more than {limit} byte{'' if limit == 1 else 's'}"

@@ -79,6 +79,8 @@ def server_verdict(
         raise AssertionError(f"old object refused: {created.status} {created.message}")
     try:
         name = old["metadata"]["name"]
+        if isinstance(obj.get("metadata"), dict):  # an update names the version it replaces
+            obj["metadata"]["resourceVersion"] = created.body["metadata"]["resourceVersion"]
         answer = api.call("PUT", f"{_path(obj, namespace)}/{name}", obj, DRY_RUN)
         return outcome_of(answer), answer
     finally:
