@@ -145,13 +145,28 @@ class SandboxAgentReconciler:
             base_url=settings.base_url,
         )
         system_message = await self._system_message(ns, declarative)
-        data = files.secret_files(agent, model, system_message)
-        await self._ensure_secret(agent, tpl.config_secret(agent, data))
         registry = str((declarative.get("deployment") or {}).get("imageRegistry") or "")
         image = tpl.choose_image(self.d.config.sandbox_runtime_image, registry)
-        env = tpl.actor_env(agent, model, has_srt=files.SRT_KEY in data)
+        data = files.secret_files(agent, model, system_message)
+        callbacks = tpl.AgentCallbacks(
+            kagent_url=self.d.config.kagent_url, otel_env=self.d.config.actor_otel_env
+        )
+        env = tpl.actor_env(
+            agent,
+            model,
+            has_srt=files.SRT_KEY in data,
+            config_hash=files.config_hash(data),
+            callbacks=callbacks,
+        )
+        try:
+            container = tpl.agent_container(tpl.workload_pod(agent, image=image, env=env))
+        except tpl.MissingAgentContainer as exc:
+            message = f"{prefix}: {exc}"
+            await self.d.events(agent, "Warning", "MissingAgentContainer", "BuildTemplate", message)
+            raise BuildError(message) from None
+        await self._ensure_secret(agent, tpl.config_secret(agent, data))
         desired = tpl.desired_template(
-            agent, pool=pool, image=image, env=env, defaults=self.d.config.defaults
+            agent, pool=pool, container=container, defaults=self.d.config.defaults
         )
         return await self._ensure_template(agent, desired)
 
