@@ -31,6 +31,7 @@ from controller.objects import GOLDEN_ANNOTATION, SKIP_CLEANUP
 from controller.runtime.cache import Reader
 from controller.runtime.result import Result
 from controller.sandboxagent import config as files
+from controller.sandboxagent import rollout
 from controller.sandboxagent import status as st
 from controller.sandboxagent import template as tpl
 from controller.sandboxagent.sessions import SessionActors
@@ -103,7 +104,10 @@ class SandboxAgentReconciler:
         spec = agent.get("spec") or {}
         unsupported = st.unsupported(spec)
         try:
-            template = await self._ensure_objects(agent)
+            agent, template = await self._ensure_objects(agent)
+            agent = await rollout.retire_step(
+                self.d.kube, self.d.sessions, agent, template_key(agent)
+            )
         except kerr.Invalid as exc:
             await self._write(
                 agent, [*st.reconcile_failed(f"reconcile objects: {exc}"), unsupported]
@@ -123,7 +127,7 @@ class SandboxAgentReconciler:
         await self._write(agent, [st.accepted(), unsupported, ready])
         return result
 
-    async def _ensure_objects(self, agent: dict[str, Any]) -> dict[str, Any]:
+    async def _ensure_objects(self, agent: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         meta, spec = agent["metadata"], agent.get("spec") or {}
         ns, name = meta["namespace"], meta["name"]
         if problem := st.validation_error(spec):
@@ -217,13 +221,14 @@ class SandboxAgentReconciler:
 
     async def _ensure_template(
         self, agent: dict[str, Any], desired: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(agent, template): created, unchanged, updated in place, or recreated (rollout)."""
         ns, tname = desired["metadata"]["namespace"], desired["metadata"]["name"]
         try:
             existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
         except kerr.NotFound:
             try:
-                return await self.d.kube.create(ACTOR_TEMPLATE, desired, ns)
+                return agent, await self.d.kube.create(ACTOR_TEMPLATE, desired, ns)
             except kerr.AlreadyExists:
                 existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
         owner = controller_uid(existing)
@@ -232,9 +237,12 @@ class SandboxAgentReconciler:
                 f"ActorTemplate {ns}/{tname} is controlled by another object; rename the agent "
                 "or delete that template"
             )
-        if needs_update(existing, desired):
-            return await self.d.kube.replace(ACTOR_TEMPLATE, merged_template(existing, desired), ns)
-        return existing
+        if not needs_update(existing, desired):
+            return agent, existing
+        if rollout.spec_changed(existing, desired):
+            return await rollout.recreate_template(self.d.kube, agent, existing, desired)
+        merged = merged_template(existing, desired)
+        return agent, await self.d.kube.replace(ACTOR_TEMPLATE, merged, ns)
 
     # --- delete -----------------------------------------------------------------------------
 
