@@ -23,8 +23,6 @@ from controller.harness.reconcile import Events
 from controller.harness.template import (
     TemplateError,
     controller_uid,
-    merged_template,
-    needs_update,
     resolve_pool,
 )
 from controller.objects import GOLDEN_ANNOTATION, SKIP_CLEANUP
@@ -172,7 +170,7 @@ class SandboxAgentReconciler:
         desired = tpl.desired_template(
             agent, pool=pool, container=container, defaults=self.d.config.defaults
         )
-        return await self._ensure_template(agent, desired)
+        return await rollout.ensure_template(self.d.kube, agent, desired)
 
     async def _system_message(self, ns: str, declarative: dict[str, Any]) -> str | None:
         source = declarative.get("systemMessageFrom")
@@ -218,31 +216,6 @@ class SandboxAgentReconciler:
             await self.d.kube.replace(
                 SECRET, {**live, "metadata": meta, "data": desired["data"]}, ns
             )
-
-    async def _ensure_template(
-        self, agent: dict[str, Any], desired: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(agent, template): created, unchanged, updated in place, or recreated (rollout)."""
-        ns, tname = desired["metadata"]["namespace"], desired["metadata"]["name"]
-        try:
-            existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
-        except kerr.NotFound:
-            try:
-                return agent, await self.d.kube.create(ACTOR_TEMPLATE, desired, ns)
-            except kerr.AlreadyExists:
-                existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
-        owner = controller_uid(existing)
-        if owner is not None and owner != agent["metadata"]["uid"]:
-            raise BuildError(
-                f"ActorTemplate {ns}/{tname} is controlled by another object; rename the agent "
-                "or delete that template"
-            )
-        if not needs_update(existing, desired):
-            return agent, existing
-        if rollout.spec_changed(existing, desired):
-            return await rollout.recreate_template(self.d.kube, agent, existing, desired)
-        merged = merged_template(existing, desired)
-        return agent, await self.d.kube.replace(ACTOR_TEMPLATE, merged, ns)
 
     # --- delete -----------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ its configuration. Substrate never re-snapshots a Ready template after a spec ed
 (spec/ateapi.md §5.2), so replacing the spec in place would leave every new session on the old
 configuration (spec/sandboxagent_helm.md §9 #10). When the desired spec differs (the config
 hash ``KAGENT_CONFIG_HASH`` changes with any edit of the config Secret), the template is deleted
-and created again: a new template object always gets a new golden actor and snapshot.
+(exact uid, and only when this agent controls it) and created again: a new template object
+always gets a new golden actor and snapshot.
 
 Session actors that already exist keep running from their own snapshots, with the configuration
 they started with; they are found by the template's namespace/name, which does not change. The
@@ -20,6 +21,12 @@ import logging
 from typing import Any, Final, Protocol
 
 from controller import objects
+from controller.harness.template import (
+    TemplateError,
+    controller_uid,
+    merged_template,
+    needs_update,
+)
 from shared.ateapi import errors as ate
 from shared.kube import errors as kerr
 from shared.kube.client import KubeClient
@@ -52,6 +59,35 @@ async def _set_retired(kube: KubeClient, agent: dict[str, Any], ids: list[str]) 
     return await objects.patch_meta(
         kube, SANDBOX_AGENT, agent, {"annotations": {RETIRED_GOLDEN: value}}
     )
+
+
+async def ensure_template(
+    kube: KubeClient, agent: dict[str, Any], desired: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(agent, template): created, unchanged, updated in place, or recreated.
+
+    Only a template this agent controls (owner uid) is ever deleted; a changed spec of one
+    without a controller owner is adopted in place. Another owner's template is refused.
+    """
+    ns, name = desired["metadata"]["namespace"], desired["metadata"]["name"]
+    try:
+        existing = await kube.get(ACTOR_TEMPLATE, name, ns)
+    except kerr.NotFound:
+        try:
+            return agent, await kube.create(ACTOR_TEMPLATE, desired, ns)
+        except kerr.AlreadyExists:
+            existing = await kube.get(ACTOR_TEMPLATE, name, ns)
+    owner, uid = controller_uid(existing), agent["metadata"]["uid"]
+    if owner is not None and owner != uid:
+        raise TemplateError(
+            f"ActorTemplate {ns}/{name} is controlled by another object; rename the agent "
+            "or delete that template"
+        )
+    if not needs_update(existing, desired):
+        return agent, existing
+    if owner == uid and spec_changed(existing, desired):
+        return await recreate_template(kube, agent, existing, desired)
+    return agent, await kube.replace(ACTOR_TEMPLATE, merged_template(existing, desired), ns)
 
 
 async def recreate_template(
