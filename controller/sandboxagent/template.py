@@ -3,7 +3,10 @@
 `config_secret` is the Secret ``<name>`` holding the agent's files; `desired_template` is the
 ActorTemplate ``asr-<name>`` (never a harness template's name, SPEC §5) with one container
 ``kagent``, an explicit command (Substrate never uses the image ENTRYPOINT) and the env contract
-of §4.3. Same agent + same inputs -> the same dicts.
+of §4.3. As the reference, that container is taken from the pod template the translator builds
+(`workload_pod`, the agent container then ``deployment.extraContainers``) by name
+(`agent_container`); the image is the controller's, with no built-in default (`choose_image`).
+Same agent + same inputs -> the same dicts.
 """
 
 from __future__ import annotations
