@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+from shared.api.keys import ObjectKey
+from shared.kube import errors as kerr
 from shared.kube.resources import ACTOR_TEMPLATE, SANDBOX_AGENT
-from tests.integration.controller.conftest import Stack
+from tests.integration.controller.conftest import Stack, eventually
 from tests.integration.sandboxagent.conftest import Harness, condition, sandbox_agent
 
 
@@ -35,7 +38,15 @@ async def test_unowned_template_is_adopted_in_place_never_deleted(
 ) -> None:
     before = await stack.kube.create(ACTOR_TEMPLATE, template("asr-adopt"))
     await stack.kube.create(SANDBOX_AGENT, sandbox_agent("adopt"))
-    await sa.ready("adopt")
+
+    async def step() -> Any:
+        # The simulator writes the template's status meanwhile: a Conflict is retried, as the
+        # controller's workers do.
+        with contextlib.suppress(kerr.Conflict):
+            await sa.rec(ObjectKey("team-a", "adopt"))
+        return await sa.get("adopt")
+
+    await eventually(step, lambda o: condition(o, "Ready").get("status") == "True")
     after = await stack.kube.get(ACTOR_TEMPLATE, "asr-adopt", "team-a")
     assert after["metadata"]["uid"] == before["metadata"]["uid"]
     assert [c["name"] for c in after["spec"]["containers"]] == ["kagent"]
