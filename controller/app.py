@@ -273,6 +273,12 @@ async def run(config: ControllerConfig) -> int:
         ate_client, events = ate, _events_adapter(recorder)
     else:
         log.warning("AgentHarness controller disabled: set --substrate-ate-api-endpoint")
+    if not config.sandbox_runtime_image:
+        log.warning(
+            "--sandbox-runtime-image is not set: every substrate SandboxAgent reports "
+            "Accepted=False until it is (digest-pinned Go ADK image; Helm: "
+            "controller.sandboxRuntimeImage)"
+        )
     gateway = _sandboxagents_and_gateway(
         manager, config, kube, registry, ate_client, events, reconcile_metrics
     )

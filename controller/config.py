@@ -13,9 +13,24 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from controller.harness.template import SubstrateDefaults
 from shared.errors import InputError
+
+DEFAULT_KAGENT_URL: Final = "http://kagent-controller.kagent:8083"
+
+
+def default_kagent_url(env: Mapping[str, str]) -> str:
+    """The reference's ``KAGENT_URL``: ``http://<KAGENT_CONTROLLER_NAME>.<KAGENT_NAMESPACE>:8083``."""
+    name = env.get("KAGENT_CONTROLLER_NAME", "").strip() or "kagent-controller"
+    namespace = env.get("KAGENT_NAMESPACE", "").strip() or "kagent"
+    return f"http://{name}.{namespace}:8083"
+
+
+def otel_env(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The ``OTEL_*`` variables of ``env`` with a value, sorted by name."""
+    return tuple(sorted((k, v) for k, v in env.items() if k.startswith("OTEL_") and v.strip()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +106,11 @@ class ControllerConfig:
     delete_timeout: float = 300.0
     """Seconds after which a stuck deletion reports DeleteTimeout (it keeps retrying)."""
     sandbox_runtime_image: str = ""
-    """Digest-pinned Go ADK image for SandboxAgent actors."""
+    """Digest-pinned Go ADK image for SandboxAgent actors; no default (agents report it)."""
+    kagent_url: str = DEFAULT_KAGENT_URL
+    """``KAGENT_URL`` given to SandboxAgent actors (kagent's controller API)."""
+    actor_otel_env: tuple[tuple[str, str], ...] = ()
+    """The controller's own non-empty ``OTEL_*`` variables, copied into SandboxAgent actors."""
     session_idle_suspend: float = 30.0
     """Seconds a SandboxAgent session actor stays running after its last request ends."""
     session_ensure_timeout: float = 120.0
@@ -213,7 +232,14 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     f(
         "--sandbox-runtime-image",
         default="",
-        help="digest-pinned Go ADK image for SandboxAgent actors",
+        help="digest-pinned Go ADK image for SandboxAgent actors (no default: without it "
+        "SandboxAgents report Accepted=False naming this flag)",
+    )
+    f(
+        "--kagent-url",
+        default=default_kagent_url(env),
+        help="KAGENT_URL given to SandboxAgent actors (default "
+        "http://<KAGENT_CONTROLLER_NAME|kagent-controller>.<KAGENT_NAMESPACE|kagent>:8083)",
     )
     f(
         "--session-idle-suspend",
@@ -320,7 +346,9 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str]) -> ControllerConfi
             ns.no_free_workers_requeue, "--no-free-workers-requeue"
         ),
         delete_timeout=parse_duration(ns.delete_timeout, "--delete-timeout"),
-        sandbox_runtime_image=ns.sandbox_runtime_image,
+        sandbox_runtime_image=ns.sandbox_runtime_image.strip(),
+        kagent_url=ns.kagent_url.strip(),
+        actor_otel_env=otel_env(env),
         session_idle_suspend=parse_duration(ns.session_idle_suspend, "--session-idle-suspend"),
         session_ensure_timeout=parse_duration(
             ns.session_ensure_timeout, "--session-ensure-timeout"

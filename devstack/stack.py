@@ -28,6 +28,8 @@ KUBECTL = BIN / "kubectl"
 DEFAULT_POOL = "default-pool"
 DEMO_USER = "demo-user"
 CONTROLLER_USER = "kagent-substrate-controller"
+# The simulator never pulls images: any digest-pinned name will do, and this one says so.
+DEVSTACK_RUNTIME_IMAGE = "devstack.invalid/kagent/golang-adk@sha256:" + "0" * 64
 MASTERS_GROUP = "system:masters"
 
 
@@ -367,6 +369,8 @@ class LocalStack:
             "127.0.0.1:0",
             "--leader-election-namespace",
             "kagent",
+            "--sandbox-runtime-image",
+            DEVSTACK_RUNTIME_IMAGE,
             *requeue,
             *(
                 ["--substrate-ate-api-token-file", str(self.ate_api_token_file)]

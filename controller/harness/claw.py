@@ -30,10 +30,12 @@ ADAPTERS: Final = {
     "Bedrock": "bedrock-converse-stream",
 }
 # Injects the token from the env into openclaw.json at container start (no single quotes inside).
+# Trimmed exactly once, here, as the gateway proxy trims what it sends: a Secret written with a
+# trailing newline (`--from-file`) must give the same token on both sides.
 _INJECT_TOKEN: Final = (
     'node -e \'const fs=require("fs"),f=process.env.HOME+"/.openclaw/openclaw.json",'
     'c=JSON.parse(fs.readFileSync(f,"utf8"));'
-    f"c.gateway.auth.token=process.env.{GATEWAY_TOKEN_ENV};"
+    f'c.gateway.auth.token=(process.env.{GATEWAY_TOKEN_ENV}||"").trim();'
     "fs.writeFileSync(f,JSON.stringify(c))'"
 )
 

@@ -9,6 +9,7 @@ the same bytes and an unchanged agent never rewrites its Secret.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Final
@@ -108,6 +109,11 @@ def srt_settings(agent: dict[str, Any]) -> dict[str, Any] | None:
         "filesystem": {"allowWrite": [".", "/tmp"], "denyRead": [], "denyWrite": []},
         "network": {"allowedDomains": [str(d) for d in domains], "deniedDomains": []},
     }
+
+
+def config_hash(files: dict[str, str]) -> str:
+    """Content hash of the config Secret's files (16 hex digits): changes with any of them."""
+    return hashlib.sha256(stable_json(files).encode("utf-8")).hexdigest()[:16]
 
 
 def secret_files(

@@ -23,14 +23,13 @@ from controller.harness.reconcile import Events
 from controller.harness.template import (
     TemplateError,
     controller_uid,
-    merged_template,
-    needs_update,
     resolve_pool,
 )
 from controller.objects import GOLDEN_ANNOTATION, SKIP_CLEANUP
 from controller.runtime.cache import Reader
 from controller.runtime.result import Result
 from controller.sandboxagent import config as files
+from controller.sandboxagent import rollout
 from controller.sandboxagent import status as st
 from controller.sandboxagent import template as tpl
 from controller.sandboxagent.sessions import SessionActors
@@ -103,7 +102,10 @@ class SandboxAgentReconciler:
         spec = agent.get("spec") or {}
         unsupported = st.unsupported(spec)
         try:
-            template = await self._ensure_objects(agent)
+            agent, template = await self._ensure_objects(agent)
+            agent = await rollout.retire_step(
+                self.d.kube, self.d.sessions, agent, template_key(agent)
+            )
         except kerr.Invalid as exc:
             await self._write(
                 agent, [*st.reconcile_failed(f"reconcile objects: {exc}"), unsupported]
@@ -123,7 +125,7 @@ class SandboxAgentReconciler:
         await self._write(agent, [st.accepted(), unsupported, ready])
         return result
 
-    async def _ensure_objects(self, agent: dict[str, Any]) -> dict[str, Any]:
+    async def _ensure_objects(self, agent: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         meta, spec = agent["metadata"], agent.get("spec") or {}
         ns, name = meta["namespace"], meta["name"]
         if problem := st.validation_error(spec):
@@ -145,15 +147,30 @@ class SandboxAgentReconciler:
             base_url=settings.base_url,
         )
         system_message = await self._system_message(ns, declarative)
-        data = files.secret_files(agent, model, system_message)
-        await self._ensure_secret(agent, tpl.config_secret(agent, data))
         registry = str((declarative.get("deployment") or {}).get("imageRegistry") or "")
         image = tpl.choose_image(self.d.config.sandbox_runtime_image, registry)
-        env = tpl.actor_env(agent, model, has_srt=files.SRT_KEY in data)
-        desired = tpl.desired_template(
-            agent, pool=pool, image=image, env=env, defaults=self.d.config.defaults
+        data = files.secret_files(agent, model, system_message)
+        callbacks = tpl.AgentCallbacks(
+            kagent_url=self.d.config.kagent_url, otel_env=self.d.config.actor_otel_env
         )
-        return await self._ensure_template(agent, desired)
+        env = tpl.actor_env(
+            agent,
+            model,
+            has_srt=files.SRT_KEY in data,
+            config_hash=files.config_hash(data),
+            callbacks=callbacks,
+        )
+        try:
+            container = tpl.agent_container(tpl.workload_pod(agent, image=image, env=env))
+        except tpl.MissingAgentContainer as exc:
+            message = f"{prefix}: {exc}"
+            await self.d.events(agent, "Warning", "MissingAgentContainer", "BuildTemplate", message)
+            raise BuildError(message) from None
+        await self._ensure_secret(agent, tpl.config_secret(agent, data))
+        desired = tpl.desired_template(
+            agent, pool=pool, container=container, defaults=self.d.config.defaults
+        )
+        return await rollout.ensure_template(self.d.kube, agent, desired)
 
     async def _system_message(self, ns: str, declarative: dict[str, Any]) -> str | None:
         source = declarative.get("systemMessageFrom")
@@ -199,27 +216,6 @@ class SandboxAgentReconciler:
             await self.d.kube.replace(
                 SECRET, {**live, "metadata": meta, "data": desired["data"]}, ns
             )
-
-    async def _ensure_template(
-        self, agent: dict[str, Any], desired: dict[str, Any]
-    ) -> dict[str, Any]:
-        ns, tname = desired["metadata"]["namespace"], desired["metadata"]["name"]
-        try:
-            existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
-        except kerr.NotFound:
-            try:
-                return await self.d.kube.create(ACTOR_TEMPLATE, desired, ns)
-            except kerr.AlreadyExists:
-                existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
-        owner = controller_uid(existing)
-        if owner is not None and owner != agent["metadata"]["uid"]:
-            raise BuildError(
-                f"ActorTemplate {ns}/{tname} is controlled by another object; rename the agent "
-                "or delete that template"
-            )
-        if needs_update(existing, desired):
-            return await self.d.kube.replace(ACTOR_TEMPLATE, merged_template(existing, desired), ns)
-        return existing
 
     # --- delete -----------------------------------------------------------------------------
 

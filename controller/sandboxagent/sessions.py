@@ -156,6 +156,10 @@ class SessionActors:
             await self._sleep(min(self.poll, 0.2))
         return True
 
+    async def delete_step(self, actor_id: str, template: Template) -> bool:
+        """One step towards "``actor_id`` of ``template`` gone"; True when it is gone."""
+        return await delete_step(self.ate, actor_id, template)
+
     async def list_sessions(self, template: Template) -> list[Actor]:
         """Every actor created from ``template`` (all pages)."""
         return [a for a in await self.ate.list_all_actors() if owned_by(a, template)]

@@ -3,12 +3,16 @@
 `config_secret` is the Secret ``<name>`` holding the agent's files; `desired_template` is the
 ActorTemplate ``asr-<name>`` (never a harness template's name, SPEC §5) with one container
 ``kagent``, an explicit command (Substrate never uses the image ENTRYPOINT) and the env contract
-of §4.3. Same agent + same inputs -> the same dicts.
+of §4.3. As the reference, that container is taken from the pod template the translator builds
+(`workload_pod`, the agent container then ``deployment.extraContainers``) by name
+(`agent_container`); the image is the controller's, with no built-in default (`choose_image`).
+Same agent + same inputs -> the same dicts.
 """
 
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Any, Final
 
 from controller.harness.claw import sanitize_env, secret_env
@@ -26,22 +30,44 @@ from shared.naming import (
     sandbox_template_name,
 )
 
-# Go ADK agent runtime (spec §4.4). Releases pin the digest they were tested with; clusters
-# override it with --sandbox-runtime-image.
-DEFAULT_RUNTIME_IMAGE: Final = (
-    "cr.kagent.dev/kagent-dev/kagent/golang-adk@sha256:"
-    "7c1e4b2a9d3f5e6081a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e4"
-)
 CONTAINER_NAME: Final = "kagent"
+CONFIG_HASH_ENV: Final = "KAGENT_CONFIG_HASH"
+MISSING_CONTAINER: Final = (
+    f"pod template is missing the {CONTAINER_NAME} container: the ActorTemplate runs only the "
+    f'container named "{CONTAINER_NAME}"'
+)
 COMMAND: Final = ("/app", "--host", "0.0.0.0", "--port", "80")
 SRT_PATH: Final = "/config/srt-settings.json"
 
 
+# No built-in default (spec §4.4: the reference fails when no digest was linked in): the Go ADK
+# image is whatever the cluster runs, so the operator names it.
+RUNTIME_IMAGE_MISSING: Final = (
+    "no Go ADK runtime image is configured for SandboxAgent actors: start the controller with "
+    "--sandbox-runtime-image=<registry>/<repository>/golang-adk@sha256:<digest> "
+    "(env SANDBOX_RUNTIME_IMAGE; Helm value controller.sandboxRuntimeImage)"
+)
+
+
+class MissingAgentContainer(TemplateError):
+    """The pod template has no ``kagent`` container (the reference's refusal)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCallbacks:
+    """Controller settings every actor receives (spec §4.3 item 6)."""
+
+    kagent_url: str = ""
+    """``KAGENT_URL``: where the agent calls kagent back; omitted when empty."""
+    otel_env: tuple[tuple[str, str], ...] = ()
+    """The controller's ``OTEL_*`` settings, copied sorted by name; empty values are dropped."""
+
+
 def choose_image(configured: str, registry: str = "") -> str:
-    """The runtime image: the controller's (or the default), registry replaced when asked."""
-    image = configured.strip() or DEFAULT_RUNTIME_IMAGE
+    """The runtime image the controller was given, registry replaced when asked."""
+    image = configured.strip()
     if not image:
-        raise TemplateError("workload image is required")
+        raise TemplateError(RUNTIME_IMAGE_MISSING)
     if "@" not in image:
         raise TemplateError(f'workload image "{image}" must be pinned with a digest (@sha256:...)')
     registry = registry.strip().rstrip("/")
@@ -50,8 +76,19 @@ def choose_image(configured: str, registry: str = "") -> str:
     return image
 
 
-def actor_env(agent: dict[str, Any], model: Model | None, has_srt: bool) -> list[dict[str, Any]]:
-    """The env of §4.3, sanitised: literals and secretKeyRefs only, first kept entry wins."""
+def actor_env(
+    agent: dict[str, Any],
+    model: Model | None,
+    has_srt: bool,
+    *,
+    config_hash: str,
+    callbacks: AgentCallbacks,
+) -> list[dict[str, Any]]:
+    """The env of §4.3, sanitised: literals and secretKeyRefs only, first kept entry wins.
+
+    ``KAGENT_CONFIG_HASH`` (ours) is the content hash of the config Secret: an edited agent
+    changes the template, so Substrate rebuilds the golden snapshot (reference §9 #10).
+    """
     meta, spec = agent["metadata"], agent.get("spec") or {}
     name = meta["name"]
     deployment = (spec.get("declarative") or {}).get("deployment") or {}
@@ -63,13 +100,37 @@ def actor_env(agent: dict[str, Any], model: Model | None, has_srt: bool) -> list
         secret_env("KAGENT_CONFIG_JSON", name, CONFIG_KEY),
         secret_env("KAGENT_AGENT_CARD_JSON", name, CARD_KEY),
         srt_ref,
+        {"name": CONFIG_HASH_ENV, "value": config_hash},
         *(e for e in deployment.get("env") or [] if isinstance(e, dict)),
     ]
     if model is not None and model.api_key_env:
         env.append(secret_env(model.api_key_env, model.api_key_secret, model.api_key_secret_key))
+    env += [{"name": k, "value": v} for k, v in sorted(callbacks.otel_env) if v.strip()]
+    if callbacks.kagent_url:
+        env.append({"name": "KAGENT_URL", "value": callbacks.kagent_url})
     if has_srt:
         env.append({"name": "KAGENT_SRT_SETTINGS_PATH", "value": SRT_PATH})
     return sanitize_env(env)
+
+
+def workload_pod(agent: dict[str, Any], *, image: str, env: list[dict[str, Any]]) -> dict[str, Any]:
+    """The pod spec the reference's translator builds: the agent container, then sidecars."""
+    deployment = ((agent.get("spec") or {}).get("declarative") or {}).get("deployment") or {}
+    main = {"name": CONTAINER_NAME, "image": image, "command": list(COMMAND), "env": env}
+    extra = [c for c in deployment.get("extraContainers") or [] if isinstance(c, dict)]
+    return {"containers": [main, *extra]}
+
+
+def agent_container(pod: dict[str, Any]) -> dict[str, Any]:
+    """The container named ``kagent`` (the only one an actor runs); refused when absent.
+
+    Stricter than the reference, which fell back to the first container: running a sidecar as
+    the agent is never what was meant.
+    """
+    for container in pod.get("containers") or []:
+        if isinstance(container, dict) and container.get("name") == CONTAINER_NAME:
+            return {k: container[k] for k in ("name", "image", "command", "env") if k in container}
+    raise MissingAgentContainer(MISSING_CONTAINER)
 
 
 def config_secret(agent: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
@@ -101,8 +162,7 @@ def desired_template(
     agent: dict[str, Any],
     *,
     pool: tuple[str, str],
-    image: str,
-    env: list[dict[str, Any]],
+    container: dict[str, Any],
     defaults: SubstrateDefaults,
 ) -> dict[str, Any]:
     """The ActorTemplate of a SandboxAgent: one ``kagent`` container (spec §4.2)."""
@@ -113,7 +173,7 @@ def desired_template(
         owner_kind="SandboxAgent",
         name=sandbox_template_name(namespace, name),
         labels={SANDBOX_LABEL: label_value(name, SANDBOX_PREFIX, namespace)},
-        container={"name": CONTAINER_NAME, "image": image, "command": list(COMMAND), "env": env},
+        container=container,
         pool=pool,
         defaults=defaults,
     )

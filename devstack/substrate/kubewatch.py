@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kubernetes_asyncio import client, config, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from devstack.substrate.boot import SecretReader
 from devstack.substrate.state import TemplateInfo
 from devstack.substrate.templates import ControlOps, TemplateController
 
@@ -170,9 +171,11 @@ class TemplateLoop:
         if kind == "DELETED":
             self.cache.pop(key, None)
             self.sim.control.drop_template(*key)
+            self.sim.boots.put_template(*key, {})
             self.sim.template_phases.pop(f"{key[0]}/{key[1]}", None)
             return
         self.cache[key] = obj
+        self.sim.boots.put_template(*key, obj.get("spec") or {})
         self.sim.control.put_template(template_info(obj))
         self.enqueue(key)
 
@@ -222,11 +225,29 @@ async def _pool_event(
             )
 
 
+def secret_reader(core: client.CoreV1Api) -> SecretReader:
+    """Secret ``data`` by (namespace, name), as ate-api reads env sources; None when absent."""
+
+    async def read(namespace: str, name: str) -> dict[str, str] | None:
+        try:
+            secret = await core.read_namespaced_secret(
+                name, namespace, _request_timeout=REQUEST_TIMEOUT
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return dict(secret.data or {})
+
+    return read
+
+
 async def run_template_controller(sim: Simulator, kubeconfig: Path) -> None:
     """Watch WorkerPools and ActorTemplates via ``kubeconfig`` until cancelled."""
     api_client = await config.new_client_from_config(config_file=str(kubeconfig))
     try:
         api = client.CustomObjectsApi(api_client)
+        sim.boots.read_secret = secret_reader(client.CoreV1Api(api_client))
         loop = TemplateLoop(sim, api)
 
         async def pools_listed(items: list[dict[str, Any]]) -> None:

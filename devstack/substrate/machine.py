@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from devstack.substrate.boot import Boots
 from devstack.substrate.errors import SimError, internal
 from devstack.substrate.faults import Faults
 from devstack.substrate.state import (
@@ -70,9 +71,15 @@ class Control:
     """The ate-api server logic over a `Store`; every method raises `SimError` on failure."""
 
     def __init__(
-        self, store: Store, *, timing: Timing | None = None, faults: Faults | None = None
+        self,
+        store: Store,
+        *,
+        timing: Timing | None = None,
+        faults: Faults | None = None,
+        boots: Boots | None = None,
     ) -> None:
         self.store = store
+        self.boots = boots
         self.timing = timing or Timing()
         self.faults = faults or Faults()
         self.pools: dict[tuple[str, str], int] = {}
@@ -168,6 +175,11 @@ class Control:
                 actor.restored_from = f"golden:{template.golden_snapshot}"
             else:
                 actor.restored_from = "boot"
+            if self.boots is not None:
+                if actor.restored_from == "boot":
+                    await self.boots.boot(actor_id, template.namespace, template.name)
+                else:
+                    self.boots.restore(actor_id, actor.restored_from.split(":", 1)[1])
             await asyncio.sleep(self.timing.resume_delay)
             current = self.store.actors.get(actor_id)
             if current is not actor or actor.pod_name != worker.pod:
@@ -234,6 +246,8 @@ class Control:
         if actor.in_progress_snapshot:
             actor.last_snapshot = actor.in_progress_snapshot
             actor.in_progress_snapshot = ""
+            if self.boots is not None:
+                self.boots.snapshot(actor.actor_id, actor.last_snapshot)
         actor.pod_namespace = actor.pod_name = actor.pod_ip = ""
         actor.version += 1
 

@@ -113,7 +113,8 @@ def make_router_app(sim: Simulator) -> web.Application:
             return web.Response(status=500, text=f'actor "{actor_id}" routing failed')
         current = sim.store.actors.get(actor_id)
         status = current.status if current is not None else 0
-        return await sim.workloads.serve(request, actor_id, actor.pod_ip, status)
+        process = sim.boots.process(actor_id)
+        return await sim.workloads.serve(request, actor_id, actor.pod_ip, status, process)
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", route)

@@ -12,6 +12,7 @@ from pathlib import Path
 import grpc
 from aiohttp import web
 
+from devstack.substrate.boot import Boots
 from devstack.substrate.faults import Faults
 from devstack.substrate.grpc_service import ControlService
 from devstack.substrate.machine import Control, Timing
@@ -66,7 +67,10 @@ class Simulator:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self.store = Store()
-        self.control = Control(self.store, timing=config.timing, faults=config.faults)
+        self.boots = Boots()
+        self.control = Control(
+            self.store, timing=config.timing, faults=config.faults, boots=self.boots
+        )
         self.workloads = Workloads()
         self.template_phases: dict[str, str] = {}
         self.ca: KeyPair = make_ca("substrate-sim-ca")

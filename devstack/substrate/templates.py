@@ -234,8 +234,9 @@ class ControlOps:
         self.control.create(actor_id, namespace, name)
 
     async def resume_actor(self, actor_id: str) -> None:
-        """ResumeActor."""
-        await self.control.resume(actor_id)
+        """ResumeActor with ``boot``: a golden actor always cold-boots (after a spec change the
+        previous golden snapshot still sits in the status, and must not be restored)."""
+        await self.control.resume(actor_id, boot=True)
 
     async def suspend_actor(self, actor_id: str) -> str:
         """SuspendActor; the golden snapshot URI."""

@@ -1,5 +1,9 @@
 """The fake workload behind each actor: what a request reaches after the router forwards it.
 
+The actor's booted process (`boot.Process`) decides two things: a container that failed to start
+answers 500, and an OpenClaw gateway with a token answers 401 to any other bearer token; the
+echo carries the SHA-256 of each env value the process booted with (never a value).
+
 ``/health`` answers 200 only while the actor is RUNNING; ``/stream?n=N&interval=S`` streams N
 chunks; a WebSocket upgrade echoes messages; any other request is echoed back as JSON. A
 workload told to fail (``POST /debug/workloads/<id>``) answers every request with that status.
@@ -8,10 +12,12 @@ workload told to fail (``POST /debug/workloads/<id>``) answers every request wit
 from __future__ import annotations
 
 import asyncio
+import hmac
 from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
 
+from devstack.substrate.boot import Process
 from devstack.substrate.state import RUNNING
 
 
@@ -34,9 +40,18 @@ class Workloads:
         return self.by_actor.setdefault(actor_id, WorkloadState())
 
     async def serve(
-        self, request: web.Request, actor_id: str, pod_ip: str, status: int
+        self,
+        request: web.Request,
+        actor_id: str,
+        pod_ip: str,
+        status: int,
+        process: Process | None = None,
     ) -> web.StreamResponse:
-        """Answer ``request`` as the workload of ``actor_id`` running on ``pod_ip``."""
+        """Answer ``request`` as the workload of ``actor_id`` running on ``pod_ip``.
+
+        With a booted ``process``: a container that failed to start answers 500, and one whose
+        startup script configured a gateway token answers 401 without that exact bearer token.
+        """
         state = self.get(actor_id)
         state.requests += 1
         if state.fail_status is not None:
@@ -47,6 +62,14 @@ class Workloads:
             if status == RUNNING:
                 return web.Response(text="ok\n")
             return web.Response(status=503, text="not running\n")
+        if process is not None and process.error:
+            return web.Response(status=500, text=f"container failed to start: {process.error}\n")
+        if process is not None and process.gateway_token is not None:
+            sent = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(sent.encode(), f"Bearer {process.gateway_token}".encode()):
+                return web.json_response(
+                    {"error": "unauthorized: gateway token mismatch"}, status=401
+                )
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
         if upgrade:
             return await self._websocket(request)
@@ -62,6 +85,8 @@ class Workloads:
             "headers": {k: v for k, v in request.headers.items() if k.lower() != "host"},
             "body": body.decode("utf-8", "replace"),
         }
+        if process is not None:
+            echo["env_sha256"] = process.env_sha256
         return web.json_response(echo)
 
     @staticmethod

@@ -85,8 +85,12 @@ def helm(*args: str, values: dict[str, Any] | None = None) -> Run:
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
-def template_run(values: dict[str, Any] | None = None, *, release: str = RELEASE) -> Run:
-    """`helm template` of the chart in NAMESPACE."""
+def template_run(
+    values: dict[str, Any] | None = None, *, release: str = RELEASE, required: bool = True
+) -> Run:
+    """`helm template` of the chart in NAMESPACE (with the REQUIRED values unless told not to)."""
+    if required:
+        values = merge(REQUIRED, values or {})
     return helm("template", release, str(CHART), "--namespace", NAMESPACE, values=values)
 
 
@@ -131,9 +135,11 @@ def merge(*layers: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-# Value sets every structural test runs over (name -> values).
+# Value sets every structural test runs over (name -> values), each over REQUIRED.
 DIGEST = "sha256:" + "ab" * 32
-VALUE_SETS: dict[str, dict[str, Any]] = {
+RUNTIME_IMAGE = "cr.example/kagent-dev/kagent/golang-adk@" + DIGEST
+REQUIRED: dict[str, Any] = {"controller": {"sandboxRuntimeImage": RUNTIME_IMAGE}}
+_VALUE_SETS: dict[str, dict[str, Any]] = {
     "default": {},
     "cert-manager": {"certManager": {"enabled": True}, "webhook": {"replicas": 2}},
     "cert-manager-cluster-issuer": {
@@ -181,6 +187,7 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
         },
         "controller": {
             "sandboxRuntimeImage": "adk@" + DIGEST,
+            "kagentURL": "http://kagent.platform:8083",
             "extraArgs": ["--resync-period=10m"],
             "leaderElection": {"enabled": True, "id": "my-lease"},
         },
@@ -191,3 +198,4 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
         "webhook": {"matchConditions": False, "excludeNamespaces": ["infra", "kube-system"]},
     },
 }
+VALUE_SETS = {name: merge(REQUIRED, values) for name, values in _VALUE_SETS.items()}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from controller.config import ControllerConfig, parse_config
-from tests.chart.render import NAMESPACE, VALUE_SETS, container
+from tests.chart.render import NAMESPACE, RUNTIME_IMAGE, VALUE_SETS, container
 from webhook.cli import build_parser, config_from_args
 from webhook.config import WebhookConfig
 
@@ -65,9 +65,13 @@ def test_controller_values_reach_the_config(rendered: Rendered) -> None:
     assert cfg.leader.name == "my-lease"
     assert cfg.resync_period == 600.0
     assert cfg.defaults.worker_pool_name == "existing"
+    assert cfg.sandbox_runtime_image == "adk@" + VALUE_SETS["digest-image"]["image"]["digest"]
+    assert cfg.kagent_url == "http://kagent.platform:8083"
     assert cfg.defaults.pause_image.endswith(VALUE_SETS["digest-image"]["image"]["digest"])
     cfg = _parse_controller(container(rendered("default"), "controller")["args"])
     assert cfg.gateway_bind == "" and cfg.namespaces == ()
+    assert cfg.sandbox_runtime_image == RUNTIME_IMAGE
+    assert cfg.kagent_url == "http://kagent-controller.kagent:8083"
 
 
 def test_webhook_values_reach_the_config(rendered: Rendered) -> None:

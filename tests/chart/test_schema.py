@@ -114,3 +114,11 @@ def test_templates_reject_bad_combinations(values: dict[str, Any], message: str)
     run = template_run(values)
     assert run.returncode != 0
     assert message in run.stderr, run.stderr
+
+
+def test_the_runtime_image_is_asked_for() -> None:
+    """No invented default: without controller.sandboxRuntimeImage the chart does not render."""
+    run = template_run({}, required=False)
+    assert run.returncode != 0
+    assert "controller.sandboxRuntimeImage is required" in run.stderr, run.stderr
+    assert "--sandbox-runtime-image" in run.stderr

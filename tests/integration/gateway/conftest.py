@@ -27,7 +27,12 @@ from shared.api.keys import ObjectKey
 from shared.kube.resources import SANDBOX_AGENT
 from shared.secrets import Secret
 from tests.integration.controller.conftest import Stack, eventually, local_stack
-from tests.integration.sandboxagent.conftest import add_model, condition, sandbox_agent
+from tests.integration.sandboxagent.conftest import (
+    RUNTIME_IMAGE,
+    add_model,
+    condition,
+    sandbox_agent,
+)
 
 ALICE, BOB = "alice-token", "bob-token"
 AUTH = AuthTable(
@@ -43,6 +48,7 @@ AUTH = AuthTable(
     ),
 )
 CONFIG = ControllerConfig(
+    sandbox_runtime_image=RUNTIME_IMAGE,
     not_ready_requeue=0.05,
     defaults=SubstrateDefaults(worker_pool_namespace="team-a", worker_pool_name="pool"),
 )

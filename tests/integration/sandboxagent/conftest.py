@@ -19,7 +19,9 @@ from shared.kube.resources import MODEL_CONFIG, SANDBOX_AGENT, SECRET, WORKER_PO
 from tests.integration.controller.conftest import Stack, eventually
 from tests.integration.controller.conftest import stack as stack  # re-exported fixture
 
+RUNTIME_IMAGE = "devstack.invalid/kagent/golang-adk@sha256:" + "0" * 64
 CONFIG = ControllerConfig(
+    sandbox_runtime_image=RUNTIME_IMAGE,
     not_ready_requeue=0.05,
     no_free_workers_requeue=0.05,
     defaults=SubstrateDefaults(worker_pool_namespace="team-a", worker_pool_name="pool"),

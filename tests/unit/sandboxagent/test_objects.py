@@ -10,17 +10,37 @@ import pytest
 
 from controller.harness.template import SubstrateDefaults, TemplateError
 from controller.sandboxagent import status as st
-from controller.sandboxagent.config import Model, agent_card, app_name, secret_files
+from controller.sandboxagent.config import (
+    Model,
+    agent_card,
+    app_name,
+    config_hash,
+    secret_files,
+)
 from controller.sandboxagent.template import (
-    DEFAULT_RUNTIME_IMAGE,
+    MISSING_CONTAINER,
+    RUNTIME_IMAGE_MISSING,
+    AgentCallbacks,
+    MissingAgentContainer,
     actor_env,
+    agent_container,
     choose_image,
     config_secret,
     desired_template,
+    workload_pod,
 )
 from shared.conditions import Condition
 
 MODEL = Model("Anthropic", "claude-sonnet-4-5", "llm-key", "key")
+CALLBACKS = AgentCallbacks(
+    kagent_url="http://kagent-controller.kagent:8083",
+    otel_env=(
+        ("OTEL_SERVICE_NAME", "agents"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel-collector:4317"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "  "),
+    ),
+)
+IMAGE = "cr.kagent.dev/kagent-dev/kagent/golang-adk@sha256:" + "ab" * 32
 
 
 def agent(**declarative: Any) -> dict[str, Any]:
@@ -89,18 +109,26 @@ def test_env_contract_order_first_wins_and_sanitised() -> None:
             ]
         }
     )
-    env = actor_env(a, MODEL, has_srt=True)
+    env = actor_env(a, MODEL, has_srt=True, config_hash="0123abcd", callbacks=CALLBACKS)
     assert [e["name"] for e in env] == [
         "KAGENT_NAME",
         "KAGENT_NAMESPACE",
         "KAGENT_CONFIG_JSON",
         "KAGENT_AGENT_CARD_JSON",
         "KAGENT_SRT_SETTINGS_JSON",
+        "KAGENT_CONFIG_HASH",
         "LOG",
         "TOKEN",
         "ANTHROPIC_API_KEY",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_SERVICE_NAME",
+        "KAGENT_URL",
         "KAGENT_SRT_SETTINGS_PATH",
     ]
+    values = {e["name"]: e.get("value") for e in env}
+    assert values["KAGENT_CONFIG_HASH"] == "0123abcd"
+    assert values["KAGENT_URL"] == "http://kagent-controller.kagent:8083"
+    assert values["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4317"
     assert env[0] == {"name": "KAGENT_NAME", "value": "my-agent"}
     assert env[4]["valueFrom"]["secretKeyRef"] == {
         "name": "my-agent",
@@ -114,8 +142,13 @@ def test_template_shape() -> None:
     t = desired_template(
         a,
         pool=("kagent", "pool"),
-        image=choose_image(""),
-        env=actor_env(a, MODEL, False),
+        container=agent_container(
+            workload_pod(
+                a,
+                image=choose_image(IMAGE),
+                env=actor_env(a, MODEL, False, config_hash="h", callbacks=AgentCallbacks()),
+            )
+        ),
         defaults=SubstrateDefaults(),
     )
     assert t["metadata"]["name"] == "asr-my-agent"
@@ -125,7 +158,7 @@ def test_template_shape() -> None:
     }
     assert t["metadata"]["ownerReferences"][0]["uid"] == "u-1"
     (c,) = t["spec"]["containers"]
-    assert c["name"] == "kagent" and c["image"] == DEFAULT_RUNTIME_IMAGE
+    assert c["name"] == "kagent" and c["image"] == IMAGE
     assert c["command"] == ["/app", "--host", "0.0.0.0", "--port", "80"]
     assert t["spec"]["snapshotsConfig"] == {"location": "gs://ate-snapshots/kagent/my-agent"}
     assert set(t["spec"]) == {
@@ -141,12 +174,26 @@ def test_template_shape() -> None:
 
 
 def test_image_choice() -> None:
-    assert choose_image("  ") == DEFAULT_RUNTIME_IMAGE
+    assert choose_image(f"  {IMAGE} ") == IMAGE
     with pytest.raises(TemplateError, match=r"must be pinned with a digest \(@sha256:...\)"):
         choose_image("cr.kagent.dev/x/golang-adk:latest")
-    assert choose_image("", "registry.local:5000/").startswith(
+    assert choose_image(IMAGE, "registry.local:5000/").startswith(
         "registry.local:5000/kagent-dev/kagent/golang-adk@sha256:"
     )
+
+
+def test_no_invented_default_image() -> None:
+    """Without a configured image the error names the flag, its env var and the Helm value."""
+    for configured in ("", "  "):
+        with pytest.raises(TemplateError) as err:
+            choose_image(configured, "registry.local:5000")
+        assert str(err.value) == RUNTIME_IMAGE_MISSING
+    for name in (
+        "--sandbox-runtime-image",
+        "SANDBOX_RUNTIME_IMAGE",
+        "controller.sandboxRuntimeImage",
+    ):
+        assert name in RUNTIME_IMAGE_MISSING
 
 
 def test_conditions_table() -> None:
@@ -193,3 +240,45 @@ def test_conditions_table() -> None:
 )
 def test_validation_order(spec: dict[str, Any], message: str) -> None:
     assert st.validation_error(spec) == message
+
+
+def _template(a: dict[str, Any]) -> dict[str, Any]:
+    files = secret_files(a, MODEL, None)
+    env = actor_env(a, MODEL, False, config_hash=config_hash(files), callbacks=CALLBACKS)
+    return desired_template(
+        a,
+        pool=("kagent", "pool"),
+        container=agent_container(workload_pod(a, image=IMAGE, env=env)),
+        defaults=SubstrateDefaults(),
+    )
+
+
+def test_edited_config_changes_the_template() -> None:
+    """Config drift (reference §9 #10): any config edit changes the template spec."""
+    before = _template(agent())
+    assert _template(agent()) == before  # unchanged agent: byte-stable template
+    for edit in ({"systemMessage": "be verbose"}, {"stream": True}, {"modelConfig": "other"}):
+        after = _template(agent(**edit))
+        assert after["spec"] != before["spec"], edit
+    other_model = Model("OpenAI", "gpt-4o", "llm-key", "key")
+    a = agent()
+    files = secret_files(a, other_model, None)
+    assert config_hash(files) != config_hash(secret_files(a, MODEL, None))
+    assert config_hash(files) == config_hash(dict(reversed(list(files.items()))))
+
+
+def test_pod_template_without_the_kagent_container_is_refused() -> None:
+    for pod in ({"containers": []}, {}, {"containers": [{"name": "sidecar", "image": "x"}]}):
+        with pytest.raises(MissingAgentContainer) as err:
+            agent_container(pod)
+        assert str(err.value) == MISSING_CONTAINER
+        assert "pod template is missing the kagent container" in str(err.value)
+    a = agent(deployment={"extraContainers": [{"name": "proxy", "image": "p", "ports": []}]})
+    pod = workload_pod(a, image=IMAGE, env=[])
+    assert [c["name"] for c in pod["containers"]] == ["kagent", "proxy"]
+    assert agent_container({"containers": [*reversed(pod["containers"])]}) == {
+        "name": "kagent",
+        "image": IMAGE,
+        "command": ["/app", "--host", "0.0.0.0", "--port", "80"],
+        "env": [],
+    }
