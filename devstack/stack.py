@@ -187,7 +187,7 @@ class LocalStack:
     controller_args: list[str] = field(default_factory=list)
     substrate_args: list[str] = field(default_factory=list)
     """Extra simulator flags (e.g. ``--fault``)."""
-    ate_api_token: str = ""
+    ate_api_token: str = field(default="", repr=False)
     """When set: the simulator requires this bearer token (``--require-token-file``) and the
     controller sends it (``--substrate-ate-api-token-file``)."""
     kube: str = "standin"

@@ -92,6 +92,9 @@ class Chart:
     started: dict[str, float] = field(default_factory=dict)
     """When each component (re)started (epoch seconds): audit windows start there."""
 
+    def __repr__(self) -> str:  # never the tokens inside plane and stack in a traceback
+        return f"Chart(workdir={self.stack.workdir}, webhook_url={self.webhook_url})"
+
     @property
     def admin(self) -> Path:
         return self.plane.kubeconfig_path()
