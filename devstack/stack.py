@@ -31,6 +31,15 @@ CONTROLLER_USER = "kagent-substrate-controller"
 # The simulator never pulls images: any digest-pinned name will do, and this one says so.
 DEVSTACK_RUNTIME_IMAGE = "devstack.invalid/kagent/golang-adk@sha256:" + "0" * 64
 MASTERS_GROUP = "system:masters"
+FAST_CONTROLLER_FLAGS = [
+    "--not-ready-requeue",
+    "1s",
+    "--no-free-workers-requeue",
+    "2s",
+    "--session-idle-suspend",
+    "2s",
+]
+"""The controller's short requeue and idle delays for tests and the demo (``fast``)."""
 
 
 class StackError(RuntimeError):
@@ -180,7 +189,7 @@ class LocalStack:
     controller_args: list[str] = field(default_factory=list)
     substrate_args: list[str] = field(default_factory=list)
     """Extra simulator flags (e.g. ``--fault``)."""
-    ate_api_token: str = ""
+    ate_api_token: str = field(default="", repr=False)
     """When set: the simulator requires this bearer token (``--require-token-file``) and the
     controller sends it (``--substrate-ate-api-token-file``)."""
     kube: str = "standin"
@@ -264,10 +273,6 @@ class LocalStack:
             user["user"] = {"token": controller_token}
         self.controller_kubeconfig.write_text(yaml.safe_dump(config))
         self.controller_kubeconfig.chmod(0o600)
-        token_flags: list[str] = []
-        if self.ate_api_token:
-            self.ate_api_token_file.write_text(self.ate_api_token)
-            token_flags = ["--require-token-file", str(self.ate_api_token_file)]
         self.kubectl(
             "apply",
             "-f",
@@ -276,24 +281,7 @@ class LocalStack:
             str(ROOT / "devstack" / "crds"),
         )
         self.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
-        ca = self.workdir / "substrate-ca.pem"
-        timing = ["--golden-warmup", "0.2"] if self.fast else []
-        self.procs["substrate"] = start(
-            "substrate",
-            [
-                *CLI,
-                "devstack",
-                "substrate",
-                "--kubeconfig",
-                str(self.kubeconfig),
-                "--ca-out",
-                str(ca),
-                *timing,
-                *token_flags,
-                *self.substrate_args,
-            ],
-            self.workdir,
-        )
+        self.start_substrate()
         if self.webhook:
             certs = self.workdir / "webhook-certs"
             self.procs["webhook"] = start(
@@ -331,21 +319,42 @@ class LocalStack:
             )
         self.procs["controller"] = self.start_controller("controller")
 
+    @property
+    def substrate_ca(self) -> Path:
+        """The CA certificate (PEM) the simulator's ate-api serving certificate is signed by."""
+        return self.workdir / "substrate-ca.pem"
+
+    def start_substrate(self) -> Proc:
+        """Start the ate-api simulator + router watching `kubeconfig` (also usable on its own:
+        a test with a control plane of its own writes that kubeconfig and calls this)."""
+        token_flags: list[str] = []
+        if self.ate_api_token:
+            self.ate_api_token_file.write_text(self.ate_api_token)
+            self.ate_api_token_file.chmod(0o600)
+            token_flags = ["--require-token-file", str(self.ate_api_token_file)]
+        timing = ["--golden-warmup", "0.2"] if self.fast else []
+        self.procs["substrate"] = start(
+            "substrate",
+            [
+                *CLI,
+                "devstack",
+                "substrate",
+                "--kubeconfig",
+                str(self.kubeconfig),
+                "--ca-out",
+                str(self.substrate_ca),
+                *timing,
+                *token_flags,
+                *self.substrate_args,
+            ],
+            self.workdir,
+        )
+        return self.procs["substrate"]
+
     def controller_command(self) -> list[str]:
         """The controller's command line for this stack (every replica uses the same)."""
         sub = self.procs["substrate"].ready
-        requeue = (
-            [
-                "--not-ready-requeue",
-                "1s",
-                "--no-free-workers-requeue",
-                "2s",
-                "--session-idle-suspend",
-                "2s",
-            ]
-            if self.fast
-            else []
-        )
+        requeue = FAST_CONTROLLER_FLAGS if self.fast else []
         return [
             *CLI,
             "controller",
@@ -354,7 +363,7 @@ class LocalStack:
             "--substrate-ate-api-endpoint",
             sub["grpc"],
             "--substrate-ate-api-ca-file",
-            str(self.workdir / "substrate-ca.pem"),
+            str(self.substrate_ca),
             "--substrate-atenet-router-url",
             sub["router"],
             "--substrate-default-workerpool-namespace",

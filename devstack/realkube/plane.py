@@ -57,7 +57,7 @@ class TokenUser:
     """A static-token user of the apiserver (``--token-auth-file``)."""
 
     name: str
-    token: str
+    token: str = field(repr=False)
     groups: tuple[str, ...] = ()
 
 
@@ -144,7 +144,7 @@ class ControlPlane:
     workdir: Path
     bin_dir: Path
     users: Sequence[TokenUser] = ()
-    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     with_kcm: bool = True
     apiserver_args: Sequence[str] = ()
     audit_users: Sequence[str] = ()

@@ -30,13 +30,13 @@ def _expand(group: str, resources: list[str], verbs: str) -> set[Grant]:
 
 # What the controller calls (controller/, shared/kube): every verb listed, nothing more.
 NAMESPACED: set[Grant] = (
-    _expand("kagent.dev", ["agentharnesses", "sandboxagents"], "get list watch update patch")
-    | _expand("kagent.dev", ["agentharnesses/status", "sandboxagents/status"], "get update patch")
+    _expand("kagent.dev", ["agentharnesses", "sandboxagents"], "get list watch patch")
+    | _expand("kagent.dev", ["agentharnesses/status", "sandboxagents/status"], "patch")
     | _expand("kagent.dev", ["agentharnesses/finalizers", "sandboxagents/finalizers"], "update")
-    | _expand("ate.dev", ["actortemplates"], "get list watch create update patch delete")
+    | _expand("ate.dev", ["actortemplates"], "get list watch create update delete")
     | _expand("ate.dev", ["workerpools"], "get list watch")
     | _expand("kagent.dev", ["modelconfigs"], "get list watch")
-    | _expand("", ["secrets"], "get list watch create update patch delete")
+    | _expand("", ["secrets"], "get list watch create update")
     | _expand("", ["configmaps"], "get list watch")
     | _expand("events.k8s.io", ["events"], "create patch")
 )
