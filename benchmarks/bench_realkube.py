@@ -30,7 +30,7 @@ KAGENT_REQUIRE_REALKUBE=1).
     .venv/bin/python benchmarks/bench_realkube.py --count 1000         # 1,000 harnesses (opt-in)
     .venv/bin/python benchmarks/bench_realkube.py --only latency --creates 5000 --rounds 5
     #   flags: --creates N --rounds R --warmup W --count N --window S --only latency|controller
-    #          --workdir DIR --json FILE --controller-arg=--workers=8 (repeatable)
+    #          --webhook-nice N --workdir DIR --json FILE --controller-arg=--workers=8 (repeatable)
 """
 
 from __future__ import annotations
