@@ -24,15 +24,19 @@ import errno
 import logging
 import socket
 import ssl
-from typing import Any
 
 from aiohttp import web
 
 from shared.serving.limits import ListenerLimits
+from shared.serving.memory import pin_mmap_threshold
 
 log = logging.getLogger(__name__)
 
 _HEADERS_END = b"\r\n\r\n"
+_HANDSHAKES = 4
+"""TLS handshakes run at once per listener. Each step of a handshake is a slice of CPU on the
+event loop; a flood of them would queue in front of every request already being served, so
+the rest wait (their header deadline running) until one finishes."""
 _ACCEPT_RETRY = 0.1
 """Seconds to wait after accept fails for lack of file descriptors (EMFILE/ENFILE)."""
 
@@ -106,6 +110,7 @@ class _Listener(asyncio.AbstractServer):
         """Open connections, oldest first (dicts keep insertion order)."""
         self._loop = asyncio.get_running_loop()
         self._accepting: asyncio.Task[None] | None = None
+        self._handshakes = asyncio.Semaphore(_HANDSHAKES)
         self.evicted = 0
         self.refused = 0
 
@@ -153,16 +158,25 @@ class _Listener(asyncio.AbstractServer):
         conn.task = self._loop.create_task(self._connect(conn, sock))
 
     async def _connect(self, conn: _Conn, sock: socket.socket) -> None:
-        extra: dict[str, Any] = {}
-        if self._ssl is not None:
-            extra = {"ssl": self._ssl, "ssl_handshake_timeout": self._limits.header_timeout}
+        def protocol() -> asyncio.Protocol:
+            return _Guard(self, conn, self._factory())
+
         try:
-            await self._loop.connect_accepted_socket(
-                lambda: _Guard(self, conn, self._factory()), sock, **extra
-            )
+            if self._ssl is None:
+                await self._loop.connect_accepted_socket(protocol, sock)
+            else:
+                async with self._handshakes:
+                    await self._loop.connect_accepted_socket(
+                        protocol,
+                        sock,
+                        ssl=self._ssl,
+                        ssl_handshake_timeout=self._limits.header_timeout,
+                    )
         except (OSError, ssl.SSLError, TimeoutError, asyncio.CancelledError):
-            # a failed or abandoned handshake: its transport has closed the socket
+            # a failed or abandoned connection; a transport, once made, closed the socket
             self.forget(conn)
+            if conn.transport is None:
+                sock.close()
         finally:
             conn.task = None
 
@@ -276,6 +290,7 @@ class BoundedSite(web.BaseSite):
     async def start(self) -> None:
         """Bind (unless given a socket) and start the accept loop."""
         await super().start()
+        pin_mmap_threshold()
         server = self._runner.server
         assert server is not None
         sock = self._given or bind(self._host, self._port, reuse_port=self._reuse_port)
