@@ -162,7 +162,9 @@ class HarnessReconciler:
         config_json = claw.go_json(
             claw.openclaw_config(ns, meta["name"], "", resolved.model, resolved.channels)
         )
-        script = claw.startup_script(config_json, inject_token=resolved.has_gateway_token)
+        script = claw.startup_script(
+            config_json, inject_token=resolved.has_gateway_token, channels=resolved.channels
+        )
         desired = desired_template(
             harness,
             pool=pool,
