@@ -254,6 +254,16 @@ class HarnessReconciler:
         ours = (ns, tname)
         recorded = str(((harness.get("status") or {}).get("backendRef") or {}).get("id") or "")
         extra_timeout = st.delete_timeout() if timed_out else []
+        try:
+            template: dict[str, Any] | None = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
+        except kerr.NotFound:
+            template = None
+        owner = controller_uid(template) if template is not None else None
+        if owner is not None and owner != meta["uid"]:
+            # Another object's template: no actor from it is ours (issue 15 item 3).
+            return True
+        if owner is None:
+            template = None  # not provably ours: never delete it
         for actor_id in dict.fromkeys(
             x
             for x in (recorded, harness_actor_id(ns, name), harness_actor_id_hashed(ns, name))
@@ -263,11 +273,7 @@ class HarnessReconciler:
                 await self._write(harness, [*st.deleting_actor(actor_id), *extra_timeout])
                 return False
         golden = (meta.get("annotations") or {}).get(GOLDEN_ANNOTATION, "")
-        try:
-            template = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
-        except kerr.NotFound:
-            template = None
-        if template is not None and controller_uid(template) == meta["uid"]:
+        if template is not None:
             golden = (
                 str((template.get("status") or {}).get("goldenActorID") or "").strip() or golden
             )
