@@ -16,9 +16,13 @@ import time
 from collections import Counter
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
 
+import yaml
+
+from shared.errors import InputError
 from shared.kube import errors
 from shared.kube.resources import Resource
 
@@ -458,6 +462,10 @@ class KubeClient:
             resp.close()
 
 
+class KubeConfigError(InputError):
+    """The kubeconfig (or in-cluster config) is missing or unusable; the message says which."""
+
+
 async def connect(
     config: KubeClientConfig, *, observer: RequestObserver | None = None
 ) -> KubeClient:
@@ -467,9 +475,35 @@ async def connect(
 
     cfg = k8s.Configuration()
     if config.kubeconfig:
-        await k8s_config.load_kube_config(
-            config_file=config.kubeconfig, context=config.context, client_configuration=cfg
-        )
+        path = Path(config.kubeconfig)
+        if not path.is_file():
+            raise KubeConfigError(
+                f"--kubeconfig {config.kubeconfig}: no such file; give the path of a kubeconfig "
+                "(or leave it unset inside a cluster)"
+            )
+        try:
+            await k8s_config.load_kube_config(
+                config_file=config.kubeconfig, context=config.context, client_configuration=cfg
+            )
+        except (
+            k8s_config.ConfigException,
+            yaml.YAMLError,
+            OSError,
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+        ) as exc:
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise KubeConfigError(
+                f"--kubeconfig {config.kubeconfig}: not a usable kubeconfig ({reason}); check "
+                "that it is YAML with clusters, users, contexts and current-context"
+            ) from None
     else:
-        k8s_config.load_incluster_config(client_configuration=cfg)
+        try:
+            k8s_config.load_incluster_config(client_configuration=cfg)
+        except k8s_config.ConfigException as exc:
+            raise KubeConfigError(
+                f"not running in a cluster ({str(exc)[:200]}); give --kubeconfig"
+            ) from None
     return KubeClient(k8s.ApiClient(cfg), config, observer=observer)
