@@ -21,6 +21,8 @@ from shared.naming import HARNESS_PREFIX, channel_env_var, hashed_id
 from shared.secrets import Secret
 
 GATEWAY_KEY: Final = "token"
+MAX_ALLOWLIST_BYTES: Final = 64 * 1024
+"""Largest telegram allowlist read from a ConfigMap (it is written into openclaw.json)."""
 _ROLES: Final = (
     ("telegram", "botToken", "TELEGRAM_BOT"),
     ("slack", "botToken", "SLACK_BOT"),
@@ -152,6 +154,13 @@ async def _allow_from(
         return Channel(name=channel, type="telegram", allow_from_env=var)
     obj = await _read(client, CONFIG_MAP, namespace, name, what)
     text = str((obj.get("data") or {}).get(key) or "")
+    size = len(text.encode())
+    if size > MAX_ALLOWLIST_BYTES:
+        raise InputsError(
+            f'{what} {namespace}/{name} key "{key}" holds {size} bytes; allowedUserIDsFrom '
+            f"is limited to {MAX_ALLOWLIST_BYTES} bytes (every byte is copied into the "
+            "ActorTemplate): list fewer IDs"
+        )
     for sep in (",", ";"):
         text = text.replace(sep, "\n")
     allow = tuple(x.strip() for x in text.splitlines() if x.strip())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 FINALIZER: Final = "kagent.dev/agent-harness-backend-cleanup"
 CLAW_BACKENDS: Final = ("openclaw", "nemoclaw")
+MAX_TEMPLATE_BYTES: Final = 1024 * 1024
+"""Largest ActorTemplate the controller writes; below etcd's 1.5 MiB per object."""
 
 
 class Events(Protocol):
@@ -173,6 +176,13 @@ class HarnessReconciler:
             env=resolved.env,
             defaults=self.d.config.defaults,
         )
+        size = len(json.dumps(desired, separators=(",", ":")).encode())
+        if size > MAX_TEMPLATE_BYTES:
+            raise TemplateError(
+                f"the generated ActorTemplate would be {size} bytes; the limit is "
+                f"{MAX_TEMPLATE_BYTES} (an apiserver stores about 1.5 MiB per object): shorten "
+                "spec.channels allowlists and spec.env"
+            )
         tname = desired["metadata"]["name"]
         try:
             existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)

@@ -18,7 +18,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import yaml
 
@@ -37,6 +37,9 @@ _PATCH_CONTENT: dict[str, str] = {
 }
 
 
+MAX_EVENT_BYTES: Final = 8 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class KubeClientConfig:
     """How to reach the API server."""
@@ -51,6 +54,9 @@ class KubeClientConfig:
     """Seconds: deadline to open a connection for a watch."""
     watch_timeout: float = 300.0
     """Seconds: server-side ``timeoutSeconds`` of one watch request (it is then reopened)."""
+    max_event_bytes: int = MAX_EVENT_BYTES
+    """Largest watch event line accepted: above the apiserver's 3 MiB request limit (so any
+    object it can store fits); a bigger line fails the watch instead of hanging it."""
     watch_read_grace: float = 30.0
     """Seconds of silence beyond ``watch_timeout`` after which a watch read fails."""
 
@@ -394,6 +400,39 @@ class KubeClient:
         path = res.path(self._ns(res, namespace), name)
         return await self._call("delete", "DELETE", res, path, body=opts, timeout=timeout)
 
+    async def _lines(self, resp: Any, read_deadline: float, what: str) -> AsyncGenerator[bytes]:
+        """The lines of a watch stream, each up to ``max_event_bytes`` long.
+
+        aiohttp's ``readline`` stops at 128 KiB (``LineTooLong``), far below the largest object
+        an apiserver stores, so one big object would break every later event (issue 15 item 4).
+        """
+        limit = self.config.max_event_bytes
+        buffer = bytearray()
+        start = 0
+        while True:
+            newline = buffer.find(b"\n", start)
+            if newline >= 0:
+                line = bytes(buffer[:newline])
+                del buffer[: newline + 1]
+                start = 0
+                yield line
+                continue
+            if len(buffer) > limit:
+                raise errors.KubeError(
+                    f"{what}: an event is larger than {limit} bytes (max_event_bytes)"
+                )
+            start = len(buffer)
+            try:
+                async with asyncio.timeout(read_deadline):
+                    chunk: bytes = await resp.content.readany()
+            except (TimeoutError, Exception) as exc:
+                raise errors.from_exception(exc, what=what) from exc
+            if not chunk:
+                if buffer:
+                    yield bytes(buffer)
+                return
+            buffer += chunk
+
     async def watch(
         self,
         res: Resource,
@@ -438,14 +477,7 @@ class KubeClient:
                 async with asyncio.timeout(self.config.request_timeout):
                     data = await resp.read()
                 raise errors.from_status(status, data, dict(resp.headers))
-            while True:
-                try:
-                    async with asyncio.timeout(read_deadline):
-                        line: bytes = await resp.content.readline()
-                except (TimeoutError, Exception) as exc:
-                    raise errors.from_exception(exc, what=what) from exc
-                if not line:
-                    return
+            async for line in self._lines(resp, read_deadline, what):
                 if not line.strip():
                     continue
                 try:
