@@ -155,9 +155,7 @@ class Violation:
             TOO_LONG,
             INTERNAL,
         ):
-            parts.append(
-                f'"{json_type_name(self.value)}"' if secret else render_value(self.value)
-            )
+            parts.append(f'"{json_type_name(self.value)}"' if secret else render_value(self.value))
         if secret and self.value is not _OMIT_VALUE and detail:
             detail = _scrub(detail, self.value)
         if detail:
