@@ -186,7 +186,7 @@ def _sandboxagents_and_gateway(
         sessions=sessions,
         tracker=tracker,
     )
-    server = gateway_server(gateway, split_bind(config.gateway_bind))
+    server = gateway_server(gateway, split_bind(config.gateway_bind), config.limits)
     bound = asyncio.Event()
 
     async def start() -> None:
@@ -224,8 +224,13 @@ async def run(config: ControllerConfig) -> int:
         else None
     )
     manager = Manager(elector=elector)
-    health = HttpServer(make_app(ready=manager.ready), *split_bind(config.health_bind))
-    metrics = HttpServer(make_app(registry=registry), *split_bind(config.metrics_bind))
+    limits = config.limits
+    health = HttpServer(
+        make_app(ready=manager.ready), *split_bind(config.health_bind), limits=limits
+    )
+    metrics = HttpServer(
+        make_app(registry=registry), *split_bind(config.metrics_bind), limits=limits
+    )
     serving = asyncio.Event()
 
     async def start_servers() -> None:

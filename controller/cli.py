@@ -28,4 +28,7 @@ def main(argv: Sequence[str]) -> int:
         code: int = asyncio.run(app.run(config))
     except KeyboardInterrupt:
         return 130
+    except InputError as exc:  # e.g. a missing or malformed kubeconfig: no traceback
+        print(f"kagent-substrate controller: error: {exc}", file=sys.stderr)
+        return 2
     return code

@@ -17,6 +17,12 @@ from typing import Final
 
 from controller.harness.template import SubstrateDefaults
 from shared.errors import InputError
+from shared.serving.limits import (
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    ListenerLimits,
+)
 
 DEFAULT_KAGENT_URL: Final = "http://kagent-controller.kagent:8083"
 
@@ -119,6 +125,17 @@ class ControllerConfig:
     """Browser Origins the gateway accepts besides same-origin (``*``: any)."""
     gateway_request_timeout: float = 300.0
     """Seconds without upstream bytes before a proxied gateway request fails."""
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    """Seconds from accept until a connection's first request headers are in, per listener."""
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    """Seconds a kept-alive connection may wait for its next request."""
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    """Open connections per listener (gateway, health, metrics)."""
+
+    @property
+    def limits(self) -> ListenerLimits:
+        """What every listener of the controller bounds."""
+        return ListenerLimits(self.header_timeout, self.idle_timeout, self.max_connections)
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
@@ -175,6 +192,21 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     f("--health-bind", default=":8081", help="host:port for /healthz and /readyz")
     f("--gateway-bind", default=":8083", help="host:port for the session/gateway API ('' disables)")
     f("--workers", default="4", help="concurrent reconciles per controller")
+    f(
+        "--header-timeout",
+        default=f"{DEFAULT_HEADER_TIMEOUT:g}s",
+        help="time a connection gets from accept to complete its first request's headers",
+    )
+    f(
+        "--idle-timeout",
+        default=f"{DEFAULT_IDLE_TIMEOUT:g}s",
+        help="time a kept-alive connection may wait for its next request",
+    )
+    f(
+        "--max-connections",
+        default=str(DEFAULT_MAX_CONNECTIONS),
+        help="open connections per listener; at the cap the oldest not yet sending a request is closed",
+    )
     f("--log-format", default="text", choices=["text", "json"], help="log format")
     f("--log-level", default="INFO", help="log level (DEBUG, INFO, WARNING, ERROR)")
     f("--leader-elect", default="true", help="enable Lease leader election (true/false)")
@@ -276,6 +308,23 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     return p
 
 
+def _positive_seconds(text: str, flag: str) -> float:
+    value = parse_duration(text, flag)
+    if value <= 0:
+        raise InputError(f"{flag}: must be more than 0, got {text!r}")
+    return value
+
+
+def _positive_int(text: str, flag: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{flag}: expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise InputError(f"{flag}: must be at least 1, got {text!r}")
+    return value
+
+
 def _bool(text: str, flag: str) -> bool:
     value = str(text).strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -318,6 +367,9 @@ def parse_config(argv: Sequence[str], env: Mapping[str, str]) -> ControllerConfi
         metrics_bind=ns.metrics_bind,
         health_bind=ns.health_bind,
         gateway_bind=ns.gateway_bind,
+        header_timeout=_positive_seconds(ns.header_timeout, "--header-timeout"),
+        idle_timeout=_positive_seconds(ns.idle_timeout, "--idle-timeout"),
+        max_connections=_positive_int(ns.max_connections, "--max-connections"),
         workers=workers,
         log_format=ns.log_format,
         log_level=ns.log_level.upper(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -129,10 +130,24 @@ def _send_a2a(stack: LocalStack, agent: str, session: str) -> None:
         )
 
 
+class _Stopped(Exception):
+    """SIGTERM or SIGHUP: stop like Ctrl-C does."""
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped(signal.Signals(signum).name)
+
+
 def run(args: argparse.Namespace) -> int:
-    """The demo; 0 on success."""
+    """The demo; 0 on success.
+
+    The stand-ins, webhook and controller run in their own sessions (a Ctrl-C in the terminal
+    reaches only this process), so this process stops them on every way out: success, failure,
+    Ctrl-C, SIGTERM or SIGHUP; ``--keep`` only waits for one of those before doing so.
+    """
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="kagent-substrate-demo-"))
     stack = LocalStack(workdir, namespace=args.namespace, kube=args.kube)
+    previous = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM, signal.SIGHUP)}
     _say(f"Starting the local stack (logs in {workdir}) ...")
     try:
         stack.up()
@@ -164,14 +179,14 @@ def run(args: argparse.Namespace) -> int:
                 f"\nThe stack keeps running. Use it with:\n  {KUBECTL} --kubeconfig {stack.kubeconfig} get ahr -A\n"
                 f"Gateway: {stack.procs['controller'].ready.get('gateway')} "
                 f"(token of demo-user: {stack.demo_token_file}; see docs/gateway.md)\n"
-                f"Substrate state: {stack.procs['substrate'].ready.get('debug')}/debug\nStop it with Ctrl-C."
+                f"Substrate state: {stack.procs['substrate'].ready.get('debug')}\n"
+                "Stop it with Ctrl-C (or SIGTERM)."
             )
-            try:
-                while all(p.popen.poll() is None for p in stack.procs.values()):
-                    time.sleep(1)
-            except KeyboardInterrupt:
-                pass
-            return 0
+            while all(p.popen.poll() is None for p in stack.procs.values()):
+                time.sleep(1)
+            stopped = [n for n, p in stack.procs.items() if p.popen.poll() is not None]
+            print(f"kagent-substrate demo: {', '.join(stopped)} exited; stopping", file=sys.stderr)
+            return 1
         _say("\nDeleting everything ...")
         for path in reversed(valid):
             stack.kubectl(
@@ -201,6 +216,11 @@ def run(args: argparse.Namespace) -> int:
         )
         _say("\nDemo complete.")
         return 0
+    except (KeyboardInterrupt, _Stopped) as exc:
+        reason = str(exc) or "interrupted"
+        if not (args.keep and stack.procs):
+            print(f"kagent-substrate demo: {reason}; stopping the stack", file=sys.stderr)
+        return 0 if args.keep and isinstance(exc, KeyboardInterrupt) else 130
     except StackError as exc:
         print(f"kagent-substrate demo: {exc}", file=sys.stderr)
         return 1
@@ -211,8 +231,16 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     finally:
-        if not args.keep:
+        # A second Ctrl-C or SIGTERM must not cut the cleanup short.
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        try:
             stack.down()
+        finally:
+            signal.signal(signal.SIGINT, previous_int)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def main(argv: Sequence[str]) -> int:

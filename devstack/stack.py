@@ -107,15 +107,19 @@ def start(
 
     threading.Thread(target=pump, daemon=True).start()
     deadline = time.monotonic() + timeout
-    while not found:
-        if popen.poll() is not None:
-            raise StackError(
-                f"{name} exited with code {popen.returncode} before it was ready; see {log}"
-            )
-        if time.monotonic() > deadline:
-            popen.kill()
-            raise StackError(f"{name} was not ready within {timeout:.0f}s; see {log}")
-        time.sleep(0.02)
+    try:
+        while not found:
+            if popen.poll() is not None:
+                raise StackError(
+                    f"{name} exited with code {popen.returncode} before it was ready; see {log}"
+                )
+            if time.monotonic() > deadline:
+                raise StackError(f"{name} was not ready within {timeout:.0f}s; see {log}")
+            time.sleep(0.02)
+    except BaseException:
+        # Not ready (or interrupted): it runs in its own session, so nothing else would stop it.
+        Proc(name, popen, log, {}).stop(timeout=5)
+        raise
     return Proc(name, popen, log, _parse_ready(found[0]))
 
 

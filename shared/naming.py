@@ -24,6 +24,8 @@ MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
 MAX_LABEL: Final = 63
 _DNS_LABEL: Final = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_VALUE: Final = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_HASHED_FORM: Final = re.compile(r"^(ahr|asr)-[0-9a-f]{24}$")
+"""What `hashed_id` returns for our prefixes: a name of this shape is never used as given."""
 
 
 class NamingError(ValueError):
@@ -61,14 +63,26 @@ def harness_actor_id_hashed(namespace: str, name: str) -> str:
 
 
 def harness_template_name(namespace: str, name: str) -> str:
-    """AgentHarness ActorTemplate name: the harness name when <= 63, else the hashed form."""
-    return name if len(name) <= MAX_LABEL else hashed_id(HARNESS_PREFIX, namespace, name)
+    """AgentHarness ActorTemplate name: the harness name, or the hashed form when it is longer
+    than 63 or could be another object's template name.
+
+    Template names of the two kinds never meet (issue 15 item 3): a harness named ``asr-…``
+    (a SandboxAgent template's form) or shaped like a hashed name gets the hashed form, so
+    AgentHarness ``asr-x`` and SandboxAgent ``x`` no longer share template ``asr-x``.
+    """
+    taken = name.startswith(SANDBOX_PREFIX + "-") or _HASHED_FORM.match(name)
+    if len(name) <= MAX_LABEL and not taken:
+        return name
+    return hashed_id(HARNESS_PREFIX, namespace, name)
 
 
 def sandbox_template_name(namespace: str, name: str) -> str:
-    """SandboxAgent ActorTemplate name: ``asr-<name>`` (never shared with a harness template)."""
+    """SandboxAgent ActorTemplate name: ``asr-<name>`` (never shared with a harness template),
+    hashed when longer than 63 or shaped like another agent's hashed name."""
     raw = f"{SANDBOX_PREFIX}-{name}"
-    return raw if len(raw) <= MAX_LABEL else hashed_id(SANDBOX_PREFIX, namespace, name)
+    if len(raw) <= MAX_LABEL and not _HASHED_FORM.match(raw):
+        return raw
+    return hashed_id(SANDBOX_PREFIX, namespace, name)
 
 
 def sandbox_agent_prefix(namespace: str, name: str) -> str:

@@ -17,6 +17,11 @@ from typing import Any, Final
 
 from shared import logs
 from shared.errors import InputError
+from shared.serving.limits import (
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+)
 from webhook.config import WebhookConfig
 
 ENV_PREFIX: Final = "KAGENT_SUBSTRATE_WEBHOOK_"
@@ -74,6 +79,9 @@ _FLAGS: Final[tuple[tuple[str, str, Callable[[str], Any], Any, str], ...]] = (
     ("--cert-poll-interval", "cert_poll_interval", _positive(float), 2.0, "seconds between checks of the certificate files"),
     ("--shutdown-delay", "shutdown_delay", float, 0.0, "seconds to keep serving (not ready) after SIGTERM"),
     ("--shutdown-timeout", "shutdown_timeout", _positive(float), 15.0, "seconds in-flight reviews get to finish after SIGTERM"),
+    ("--header-timeout", "header_timeout", _positive(float), DEFAULT_HEADER_TIMEOUT, "seconds a connection gets from accept to complete its first request's headers (TLS handshake included)"),
+    ("--idle-timeout", "idle_timeout", _positive(float), DEFAULT_IDLE_TIMEOUT, "seconds a kept-alive connection may wait for its next request"),
+    ("--max-connections", "max_connections", _positive(int), DEFAULT_MAX_CONNECTIONS, "open connections per port; at the cap the oldest not yet sending a request is closed"),
     ("--log-format", "log_format", str, "text", "text or json"),
     ("--log-level", "log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
     ("--workers", "workers", _positive(int), 1, "processes sharing the HTTPS port (SO_REUSEPORT); the first serves health and metrics"),
@@ -165,6 +173,9 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Webhoo
         cert_poll_interval=args.cert_poll_interval,
         shutdown_delay=args.shutdown_delay,
         shutdown_timeout=args.shutdown_timeout,
+        header_timeout=args.header_timeout,
+        idle_timeout=args.idle_timeout,
+        max_connections=args.max_connections,
         log_format=args.log_format,
         log_level=args.log_level.upper(),
         workers=args.workers,

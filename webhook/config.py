@@ -6,6 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from shared.serving.limits import (
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    ListenerLimits,
+)
+
 MAX_BODY_BYTES: Final = 3 * 1024 * 1024
 
 
@@ -67,6 +74,12 @@ class WebhookConfig:
     """Seconds to keep serving (not ready) after SIGTERM so endpoints drop this pod first."""
     shutdown_timeout: float = 15.0
     """Seconds in-flight requests get to finish after SIGTERM before the process exits."""
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    """Seconds from accept until a connection's first request headers are in (TLS included)."""
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    """Seconds a kept-alive connection may wait for its next request."""
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    """Open connections per listener (each of the HTTPS and the health/metrics port)."""
     log_format: str = "text"
     """``text`` or ``json``."""
     log_level: str = "INFO"
@@ -74,6 +87,11 @@ class WebhookConfig:
     workers: int = 1
     """Processes serving the HTTPS port (SO_REUSEPORT); the first also serves health and
     metrics. More than one needs a mounted certificate (self-signed mode runs one process)."""
+
+    @property
+    def limits(self) -> ListenerLimits:
+        """What every listener of this process bounds."""
+        return ListenerLimits(self.header_timeout, self.idle_timeout, self.max_connections)
 
     @property
     def hosts(self) -> list[str]:

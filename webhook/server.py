@@ -21,6 +21,7 @@ from aiohttp import web
 
 from shared.errors import InputError
 from shared.policy.engine import EngineConfig, PolicyEngine
+from shared.serving.site import BoundedSite
 from webhook.app import make_app, make_health_app
 from webhook.cabundle import KubeTarget, PublishError, publish_ca_bundle
 from webhook.config import WebhookConfig
@@ -71,6 +72,8 @@ class WebhookServer:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._runner: web.AppRunner | None = None
         self._health: web.AppRunner | None = None
+        self.site: BoundedSite | None = None
+        """The HTTPS listener (its ``listener`` counts open connections)."""
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._unpublished = False
@@ -127,26 +130,32 @@ class WebhookServer:
         cert = ReloadingCert(cert_file, key_file, on_load=metrics.set_cert_expiry)
         cert.reload()
         self.deps = Deps(cfg, engine, metrics, State(cert=cert))
+        limits = cfg.limits
         if self._serve_health:
-            self._health = web.AppRunner(make_health_app(self.deps), access_log=None)
+            self._health = web.AppRunner(
+                make_health_app(self.deps), access_log=None, keepalive_timeout=limits.idle_timeout
+            )
             await self._health.setup()
-            await web.TCPSite(self._health, cfg.bind_address, cfg.metrics_port).start()
+            await BoundedSite(
+                self._health, cfg.bind_address, cfg.metrics_port, limits=limits
+            ).start()
         self._runner = web.AppRunner(
-            make_app(self.deps), access_log=None, shutdown_timeout=cfg.shutdown_timeout
+            make_app(self.deps),
+            access_log=None,
+            shutdown_timeout=cfg.shutdown_timeout,
+            keepalive_timeout=limits.idle_timeout,
         )
         await self._runner.setup()
-        site: web.BaseSite
-        if self._sock is not None:
-            site = web.SockSite(self._runner, self._sock, ssl_context=cert.context)
-        else:
-            site = web.TCPSite(
-                self._runner,
-                cfg.bind_address,
-                cfg.port,
-                ssl_context=cert.context,
-                reuse_port=cfg.workers > 1 or None,
-            )
-        await site.start()
+        self.site = BoundedSite(
+            self._runner,
+            cfg.bind_address,
+            cfg.port,
+            limits=limits,
+            ssl_context=cert.context,
+            sock=self._sock,
+            reuse_port=cfg.workers > 1,
+        )
+        await self.site.start()
         self._tasks.append(asyncio.create_task(cert.watch(cfg.cert_poll_interval, self._stop)))
         if self.issuer is not None:
             self._tasks.append(asyncio.create_task(self._rotate()))

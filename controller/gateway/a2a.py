@@ -20,15 +20,19 @@ import base64
 import json
 import logging
 from typing import Any, Final
+from urllib.parse import unquote
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from controller.gateway.access import GATEWAY, ROUTE_KEY, Gateway, check_access, error
 from controller.gateway.rewrite import (
+    PATH_REFUSED,
     SANDBOX_ROOT,
     a2a_request_headers,
     context_id,
+    normalize_path,
     valid_object_path,
 )
 from controller.gateway.rewrite import response_headers as filter_response_headers
@@ -58,12 +62,14 @@ def rpc_error(rpc_id: Any, code: int, message: str, reason: str) -> web.Response
     return web.json_response(body)
 
 
-def _route(request: web.Request) -> tuple[str, str, str]:
-    return (
-        request.match_info["namespace"],
-        request.match_info["name"],
-        request.match_info.get("tail", ""),
-    )
+def _route(request: web.Request) -> tuple[str, str, str | None]:
+    """Namespace, name and the rest of the normalized path (None: refuse the path)."""
+    namespace, name = request.match_info["namespace"], request.match_info["name"]
+    path = normalize_path(request.rel_url.raw_path)
+    prefix = f"{SANDBOX_ROOT}/{namespace}/{name}"
+    if path is None or not (path == prefix or path.startswith(prefix + "/")):
+        return namespace, name, None
+    return namespace, name, path[len(prefix) :]
 
 
 async def _load_agent(
@@ -89,6 +95,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
     request[ROUTE_KEY] = "a2a"
     if not valid_object_path(namespace, name):
         return error(400, "namespace and name are required (DNS names)")
+    if tail is None:
+        return error(400, PATH_REFUSED)
     is_delete = request.method == "DELETE" and tail.startswith("/sessions/")
     if request.method == "GET" and tail in CARD_PATHS:
         request[ROUTE_KEY] = "a2a_card"
@@ -109,7 +117,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
             503, "substrate is not configured on this controller (--substrate-ate-api-endpoint)"
         )
     if is_delete:
-        return await _delete_session(gw, agent, tail[len("/sessions/") :])
+        return await _delete_session(gw, agent, unquote(tail[len("/sessions/") :]))
     return await _message(request, gw, agent, tail or "/")
 
 
@@ -217,7 +225,9 @@ async def _forward(
 ) -> web.StreamResponse:
     assert gw.http is not None and gw.tracker is not None
     base, host = gateway_router_target(gw.settings.router_url, actor_id)
-    url = base.rstrip("/") + path + (f"?{request.query_string}" if request.query_string else "")
+    query = request.rel_url.raw_query_string
+    # encoded=True: the normalized path goes upstream exactly as authorized
+    url = URL(base.rstrip("/") + path + (f"?{query}" if query else ""), encoded=True)
     headers = [*a2a_request_headers(request.headers.items()), ("Host", host)]
     response: web.StreamResponse | None = None
     try:

@@ -24,6 +24,7 @@ from aiohttp import web
 from controller.gateway import a2a, harness
 from controller.gateway.access import GATEWAY, ROUTE_KEY, Gateway
 from controller.runtime.health import HttpServer
+from shared.serving.limits import ListenerLimits
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,8 @@ def make_app(gw: Gateway) -> web.Application:
     return app
 
 
-def gateway_server(gw: Gateway, bind: tuple[str, int]) -> HttpServer:
+def gateway_server(
+    gw: Gateway, bind: tuple[str, int], limits: ListenerLimits | None = None
+) -> HttpServer:
     """An `HttpServer` serving the gateway app on ``bind`` (port 0: a free one)."""
-    return HttpServer(make_app(gw), *bind)
+    return HttpServer(make_app(gw), *bind, limits=limits)

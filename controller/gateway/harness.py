@@ -18,13 +18,16 @@ from typing import Any, Final
 
 import aiohttp
 from aiohttp import WSMsgType, web
+from yarl import URL
 
 from controller.gateway.access import GATEWAY, ROUTE_KEY, Gateway, check_access, error
 from controller.gateway.rewrite import (
     HARNESS_ROOT,
+    PATH_REFUSED,
     harness_request_headers,
     is_websocket,
     map_harness_path,
+    normalize_path,
     response_headers,
     strip_token_query,
     valid_object_path,
@@ -72,7 +75,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
     request[ROUTE_KEY] = "harness_ws" if websocket else "harness"
     if not namespace.strip() or not name.strip() or not valid_object_path(namespace, name):
         return error(400, "namespace and name are required")
-    mapped = map_harness_path(namespace, name, request.path, websocket)
+    path = normalize_path(request.rel_url.raw_path)
+    if path is None:
+        return error(400, PATH_REFUSED)
+    mapped = map_harness_path(namespace, name, path, websocket)
     if not mapped.upstream and not mapped.redirect:
         return error(404, "404 page not found")
     refused = await check_access(request, gw, RESOURCE, namespace, name)
@@ -101,8 +107,9 @@ async def handle(request: web.Request) -> web.StreamResponse:
         base, host = gateway_router_target(gw.settings.router_url, actor_id)
     except NamingError as exc:
         return error(503, f'substrate actor "{actor_id}": {exc}')
-    query = strip_token_query(request.query_string)
-    url = base.rstrip("/") + mapped.upstream + (f"?{query}" if query else "")
+    query = strip_token_query(request.rel_url.raw_query_string)
+    # encoded=True: the client must send the normalized path as it is, not resolve it again
+    url = URL(base.rstrip("/") + mapped.upstream + (f"?{query}" if query else ""), encoded=True)
     headers = [*harness_request_headers(request.headers.items(), token), ("Host", host)]
     if websocket:
         return await _websocket(request, gw, url, headers)
@@ -111,7 +118,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
 
 
 async def _http(
-    request: web.Request, gw: Gateway, url: str, headers: list[tuple[str, str]], prefix: str
+    request: web.Request, gw: Gateway, url: URL, headers: list[tuple[str, str]], prefix: str
 ) -> web.StreamResponse:
     assert gw.http is not None
     response: web.StreamResponse | None = None
@@ -136,7 +143,7 @@ async def _http(
 
 
 async def _websocket(
-    request: web.Request, gw: Gateway, url: str, headers: list[tuple[str, str]]
+    request: web.Request, gw: Gateway, url: URL, headers: list[tuple[str, str]]
 ) -> web.StreamResponse:
     assert gw.http is not None
     protocols = tuple(

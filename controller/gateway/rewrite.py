@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote, unquote_plus
 
 from shared.secrets import Secret
 
@@ -55,6 +55,44 @@ _NAMESPACE: Final = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _NAME: Final = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 Headers = list[tuple[str, str]]
+_SEGMENT_SAFE: Final = "!$&'()*+,;=:@-._~"
+"""RFC 3986 ``pchar`` apart from unreserved letters and digits: left as they are."""
+_UNSAFE_IN_SEGMENT: Final = frozenset("/\\?#%")
+PATH_REFUSED: Final = (
+    "the request path cannot be normalized safely: dot segments, empty segments and "
+    "encoded '/', '\\', '?', '#' or '%' are refused"
+)
+
+
+def normalize_path(raw: str) -> str | None:
+    """The one canonical, percent-encoded form of a request's encoded path, or None.
+
+    The gateway authorizes and forwards exactly this path (issue 15 item 5): each segment is
+    decoded once and encoded again, so ``%2e%2e``, ``..%2f`` or ``%3F`` cannot turn into a dot
+    segment, a separator, a query or a fragment upstream. None (refuse) when a segment is a
+    dot segment, decodes to something holding ``/``, ``\\``, ``?``, ``#``, ``%`` or a control
+    character, is not UTF-8, or is empty (``//``; a trailing ``/`` is kept).
+    """
+    if not raw.startswith("/"):
+        return None
+    parts = raw.split("/")[1:]
+    out: list[str] = []
+    for i, segment in enumerate(parts):
+        if not segment:
+            if i == len(parts) - 1:
+                out.append("")
+                continue
+            return None
+        try:
+            text = unquote(segment, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if text in (".", "..") or any(
+            c in _UNSAFE_IN_SEGMENT or ord(c) < 0x20 or ord(c) == 0x7F for c in text
+        ):
+            return None
+        out.append(quote(text, safe=_SEGMENT_SAFE))
+    return "/" + "/".join(out)
 
 
 def valid_object_path(namespace: str, name: str) -> bool:

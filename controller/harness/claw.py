@@ -63,6 +63,10 @@ class Channel:
     name: str
     type: str
     allow_from: tuple[str, ...] = ()
+    allow_from_env: str = ""
+    """Env var (a ``secretKeyRef``) holding the telegram allowlist read from a Secret: the
+    startup script puts it into openclaw.json when the container starts, so the Secret's value
+    never enters the template (issue 15 item 2)."""
     channel_access: str = ""
     allowlist_channels: tuple[str, ...] = ()
     interactive_replies: bool = True
@@ -239,8 +243,37 @@ def openclaw_config(
     return doc
 
 
-def startup_script(config_json: str, inject_token: bool) -> str:
-    """The container's ``/bin/sh -c`` script (reference layout; token injected at start)."""
+def allow_from_env_var(channel: str) -> str:
+    """The env var carrying a telegram channel's allowlist from a Secret."""
+    return channel_env_var(channel, "TELEGRAM_ALLOW_FROM")
+
+
+def _inject_allow_from(channels: Sequence[Channel]) -> str | None:
+    """Node one-liner: allowlists from env (Secret refs) into openclaw.json at start.
+
+    The value is split on commas, semicolons and newlines like the controller splits a
+    ConfigMap's; a non-empty list turns ``dmPolicy`` to ``allowlist``.
+    """
+    pairs = [
+        [c.name, c.allow_from_env] for c in channels if c.type == "telegram" and c.allow_from_env
+    ]
+    if not pairs:
+        return None
+    table = json.dumps(pairs, separators=(",", ":")).replace("'", "\\u0027")
+    return (
+        'node -e \'const fs=require("fs"),f=process.env.HOME+"/.openclaw/openclaw.json",'
+        'c=JSON.parse(fs.readFileSync(f,"utf8"));'
+        f"for(const[a,v]of {table}){{"
+        'const l=(process.env[v]||"").split(/[,;\\n]/).map(s=>s.trim()).filter(Boolean),'
+        "x=(((c.channels||{}).telegram||{}).accounts||{})[a];"
+        'if(x&&l.length){x.dmPolicy="allowlist";x.allowFrom=l}}'
+        "fs.writeFileSync(f,JSON.stringify(c))'"
+    )
+
+
+def startup_script(config_json: str, inject_token: bool, channels: Sequence[Channel] = ()) -> str:
+    """The container's ``/bin/sh -c`` script (reference layout; token and Secret-held
+    allowlists injected at start)."""
     encoded = base64.b64encode(config_json.encode("utf-8")).decode("ascii")
     lines = [
         "set -e",
@@ -249,6 +282,9 @@ def startup_script(config_json: str, inject_token: bool) -> str:
     ]
     if inject_token:
         lines.append(_INJECT_TOKEN)
+    allow = _inject_allow_from(channels)
+    if allow is not None:
+        lines.append(allow)
     lines.append("openclaw gateway run --port 80 --allow-unconfigured")
     return "\n".join(lines)
 

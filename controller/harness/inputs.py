@@ -21,6 +21,8 @@ from shared.naming import HARNESS_PREFIX, channel_env_var, hashed_id
 from shared.secrets import Secret
 
 GATEWAY_KEY: Final = "token"
+MAX_ALLOWLIST_BYTES: Final = 64 * 1024
+"""Largest telegram allowlist read from a ConfigMap (it is written into openclaw.json)."""
 _ROLES: Final = (
     ("telegram", "botToken", "TELEGRAM_BOT"),
     ("slack", "botToken", "SLACK_BOT"),
@@ -130,27 +132,39 @@ async def model_settings(client: Reader, namespace: str, ref: str) -> ModelSetti
 
 
 async def _allow_from(
-    client: Reader, namespace: str, tg: dict[str, Any], channel: str
-) -> tuple[str, ...]:
+    client: Reader, namespace: str, tg: dict[str, Any], channel: str, inputs: Inputs
+) -> Channel:
+    """The telegram channel with its allowlist: listed, from a ConfigMap (copied), or from a
+    Secret (only referenced: an env ``secretKeyRef`` the startup script reads)."""
     listed = [str(x).strip() for x in tg.get("allowedUserIDs") or [] if str(x).strip()]
     if listed:
-        return tuple(listed)
+        return Channel(name=channel, type="telegram", allow_from=tuple(listed))
     source = tg.get("allowedUserIDsFrom") or {}
     if not source:
-        return ()
+        return Channel(name=channel, type="telegram")
     kind, name, key = source.get("type"), source.get("name", ""), source.get("key", "")
-    res = SECRET if kind == "Secret" else CONFIG_MAP
-    obj = await _read(
-        client, res, namespace, name, f'channel "{channel}" telegram allowlist: {kind}'
-    )
-    text = (
-        _decode(obj.get("data") or {}, key)
-        if kind == "Secret"
-        else str((obj.get("data") or {}).get(key) or "")
-    )
+    what = f'channel "{channel}" telegram allowlist: {kind}'
+    if kind == "Secret":
+        # Read only to report a missing Secret or key now; the value never leaves the Secret.
+        obj = await _read(client, SECRET, namespace, name, what)
+        if key not in (obj.get("data") or {}):
+            raise InputsError(f'{what} {namespace}/{name} has no key "{key}"')
+        var = claw.allow_from_env_var(channel)
+        inputs.env.append(claw.secret_env(var, name, key))
+        return Channel(name=channel, type="telegram", allow_from_env=var)
+    obj = await _read(client, CONFIG_MAP, namespace, name, what)
+    text = str((obj.get("data") or {}).get(key) or "")
+    size = len(text.encode())
+    if size > MAX_ALLOWLIST_BYTES:
+        raise InputsError(
+            f'{what} {namespace}/{name} key "{key}" holds {size} bytes; allowedUserIDsFrom '
+            f"is limited to {MAX_ALLOWLIST_BYTES} bytes (every byte is copied into the "
+            "ActorTemplate): list fewer IDs"
+        )
     for sep in (",", ";"):
         text = text.replace(sep, "\n")
-    return tuple(x.strip() for x in text.splitlines() if x.strip())
+    allow = tuple(x.strip() for x in text.splitlines() if x.strip())
+    return Channel(name=channel, type="telegram", allow_from=allow)
 
 
 async def channels(client: Reader, harness: dict[str, Any], owned: str, inputs: Inputs) -> None:
@@ -171,8 +185,7 @@ async def channels(client: Reader, harness: dict[str, Any], owned: str, inputs: 
                 inputs.owned_secret_data[var] = Secret(str(cred.get("value", "")))
                 inputs.env.append(claw.secret_env(var, owned, var))
         if ctype == "telegram":
-            allow = await _allow_from(client, ns, block, name)
-            inputs.channels.append(Channel(name=name, type="telegram", allow_from=allow))
+            inputs.channels.append(await _allow_from(client, ns, block, name, inputs))
         elif ctype == "slack":
             oc = block.get("openclaw") or {}
             inputs.channels.append(

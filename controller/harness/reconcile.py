@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 FINALIZER: Final = "kagent.dev/agent-harness-backend-cleanup"
 CLAW_BACKENDS: Final = ("openclaw", "nemoclaw")
+MAX_TEMPLATE_BYTES: Final = 1024 * 1024
+"""Largest ActorTemplate the controller writes; below etcd's 1.5 MiB per object."""
 
 
 class Events(Protocol):
@@ -162,7 +165,9 @@ class HarnessReconciler:
         config_json = claw.go_json(
             claw.openclaw_config(ns, meta["name"], "", resolved.model, resolved.channels)
         )
-        script = claw.startup_script(config_json, inject_token=resolved.has_gateway_token)
+        script = claw.startup_script(
+            config_json, inject_token=resolved.has_gateway_token, channels=resolved.channels
+        )
         desired = desired_template(
             harness,
             pool=pool,
@@ -171,6 +176,13 @@ class HarnessReconciler:
             env=resolved.env,
             defaults=self.d.config.defaults,
         )
+        size = len(json.dumps(desired, separators=(",", ":")).encode())
+        if size > MAX_TEMPLATE_BYTES:
+            raise TemplateError(
+                f"the generated ActorTemplate would be {size} bytes; the limit is "
+                f"{MAX_TEMPLATE_BYTES} (an apiserver stores about 1.5 MiB per object): shorten "
+                "spec.channels allowlists and spec.env"
+            )
         tname = desired["metadata"]["name"]
         try:
             existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
@@ -252,6 +264,16 @@ class HarnessReconciler:
         ours = (ns, tname)
         recorded = str(((harness.get("status") or {}).get("backendRef") or {}).get("id") or "")
         extra_timeout = st.delete_timeout() if timed_out else []
+        try:
+            template: dict[str, Any] | None = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
+        except kerr.NotFound:
+            template = None
+        owner = controller_uid(template) if template is not None else None
+        if owner is not None and owner != meta["uid"]:
+            # Another object's template: no actor from it is ours (issue 15 item 3).
+            return True
+        if owner is None:
+            template = None  # not provably ours: never delete it
         for actor_id in dict.fromkeys(
             x
             for x in (recorded, harness_actor_id(ns, name), harness_actor_id_hashed(ns, name))
@@ -261,11 +283,7 @@ class HarnessReconciler:
                 await self._write(harness, [*st.deleting_actor(actor_id), *extra_timeout])
                 return False
         golden = (meta.get("annotations") or {}).get(GOLDEN_ANNOTATION, "")
-        try:
-            template = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
-        except kerr.NotFound:
-            template = None
-        if template is not None and controller_uid(template) == meta["uid"]:
+        if template is not None:
             golden = (
                 str((template.get("status") or {}).get("goldenActorID") or "").strip() or golden
             )

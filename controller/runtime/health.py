@@ -13,6 +13,9 @@ from collections.abc import Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from shared.serving.limits import ListenerLimits
+from shared.serving.site import BoundedSite
+
 ReadyCheck = Callable[[], tuple[bool, str]]
 
 
@@ -44,13 +47,22 @@ def make_app(
 
 
 class HttpServer:
-    """One aiohttp app on one TCP address (port 0: a free one)."""
+    """One aiohttp app on one TCP address (port 0: a free one), within ``limits``."""
 
-    def __init__(self, app: web.Application, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        limits: ListenerLimits | None = None,
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.limits = limits or ListenerLimits()
         self._runner: web.AppRunner | None = None
+        self.site: BoundedSite | None = None
 
     @property
     def url(self) -> str:
@@ -59,15 +71,17 @@ class HttpServer:
 
     async def start(self) -> None:
         """Bind and serve."""
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
+        self._runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            shutdown_timeout=2.0,
+            keepalive_timeout=self.limits.idle_timeout,
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
-        server = site._server
-        if self.port == 0 and server is not None:
-            sockets = getattr(server, "sockets", None)
-            if sockets:
-                self.port = int(sockets[0].getsockname()[1])
+        self.site = BoundedSite(self._runner, self.host, self.port, limits=self.limits)
+        await self.site.start()
+        assert self.site.listener is not None
+        self.port = int(self.site.listener.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
         """Stop serving."""

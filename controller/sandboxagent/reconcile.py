@@ -261,8 +261,13 @@ class SandboxAgentReconciler:
             template: dict[str, Any] | None = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
         except kerr.NotFound:
             template = None
-        if template is not None and controller_uid(template) != meta["uid"]:
-            template = None  # not ours: never touch it (its actors are not ours either)
+        owner = controller_uid(template) if template is not None else None
+        if owner is not None and owner != meta["uid"]:
+            # Another object's template: its actors are not ours either. We never created any
+            # from it (the template check refuses before any actor), so there is nothing to do.
+            return True
+        if owner is None:
+            template = None  # not provably ours: never delete it
         if template is not None:
             golden = (
                 str((template.get("status") or {}).get("goldenActorID") or "").strip() or golden

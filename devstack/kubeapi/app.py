@@ -12,6 +12,7 @@ from devstack.kubeapi import discovery, openapi
 from devstack.kubeapi.auth import User
 from devstack.kubeapi.errors import ApiError, forbidden, internal, method_not_allowed, unauthorized
 from devstack.kubeapi.handlers import ResourceHandlers, _flag, json_response
+from devstack.kubeapi.limits import MAX_REQUEST_BYTES
 from devstack.kubeapi.routing import not_served, parse
 from devstack.kubeapi.state import ApiState
 
@@ -225,7 +226,7 @@ async def _requests(request: web.Request) -> web.StreamResponse:
 
 def make_app(state: ApiState) -> web.Application:
     """The application serving one state."""
-    app = web.Application(middlewares=[_errors, _authenticate], client_max_size=16 * 1024 * 1024)
+    app = web.Application(middlewares=[_errors, _authenticate], client_max_size=MAX_REQUEST_BYTES)
     app[STATE] = state
     app.router.add_get("/version", _version)
     for path in ("/healthz", "/readyz", "/livez"):

@@ -29,6 +29,7 @@ from devstack.kubeapi.errors import (
     not_found,
     success_status,
 )
+from devstack.kubeapi.limits import check_stored_size, too_large_request
 from devstack.kubeapi.patching import APPLY_PATCH, JSON_PATCH, MERGE_PATCH, apply_patch
 from devstack.kubeapi.resources import CRD_KEY, NAMESPACE_KEY, ResourceType
 from devstack.kubeapi.routing import Target
@@ -158,7 +159,10 @@ class ResourceHandlers:
 
     @staticmethod
     async def _body(request: web.Request) -> Any:
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise too_large_request() from None
         try:
             return json.loads(raw) if raw else None
         except ValueError as exc:
@@ -408,6 +412,7 @@ class ResourceHandlers:
         assert out.obj is not None
         if self.s.store.get(t.rt.key, (t.namespace or "", meta["name"])) is not None:
             raise already_exists(t.rt.plural, t.rt.group, meta["name"])
+        check_stored_size(out.obj)
         stored = out.obj if dry else self.s.store.put(t.rt.key, out.obj)
         return json_response(self.render(t.rt, t.version, stored), 201, out.warnings)
 
@@ -490,6 +495,7 @@ class ResourceHandlers:
             obj["metadata"]["generation"] = int(current["metadata"].get("generation") or 1) + 1
         if _same(obj, current) or dry:
             return (current if not dry else obj), out.warnings, False
+        check_stored_size(obj)
         stored = self.s.store.put(t.rt.key, obj)
         if finish_if_done(self.s.store, t.rt.key, stored):
             self.s.gc.kick()

@@ -60,6 +60,9 @@ def backoff(attempt: int, base: float = 0.5, cap: float = MAX_BACKOFF) -> float:
     return min(cap, base * 2.0 ** min(attempt, 16)) * (0.8 + 0.4 * random.random())
 
 
+WATCH_READ_BUFSIZE = 4 * 1024 * 1024
+
+
 async def list_watch(
     api: client.CustomObjectsApi,
     plural: str,
@@ -245,6 +248,10 @@ def secret_reader(core: client.CoreV1Api) -> SecretReader:
 async def run_template_controller(sim: Simulator, kubeconfig: Path) -> None:
     """Watch WorkerPools and ActorTemplates via ``kubeconfig`` until cancelled."""
     api_client = await config.new_client_from_config(config_file=str(kubeconfig))
+    # kubernetes_asyncio's watch reads lines with aiohttp's readline, which stops at twice the
+    # read buffer (128 KiB by default): one ActorTemplate above that broke every later event.
+    # 4 MiB lets a line of any object an apiserver stores through (issue 15 item 4).
+    api_client.rest_client.pool_manager._read_bufsize = WATCH_READ_BUFSIZE
     try:
         api = client.CustomObjectsApi(api_client)
         sim.boots.read_secret = secret_reader(client.CoreV1Api(api_client))

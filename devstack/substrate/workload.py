@@ -81,6 +81,8 @@ class Workloads:
             "method": request.method,
             "path": request.path,
             "query": request.query_string,
+            "raw_path": request.rel_url.raw_path,
+            "raw_query": request.rel_url.raw_query_string,
             "host": f"{pod_ip}:80",
             "headers": {k: v for k, v in request.headers.items() if k.lower() != "host"},
             "body": body.decode("utf-8", "replace"),

@@ -16,9 +16,13 @@ import time
 from collections import Counter
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
+import yaml
+
+from shared.errors import InputError
 from shared.kube import errors
 from shared.kube.resources import Resource
 
@@ -31,6 +35,9 @@ _PATCH_CONTENT: dict[str, str] = {
     "json": "application/json-patch+json",
     "strategic": "application/strategic-merge-patch+json",
 }
+
+
+MAX_EVENT_BYTES: Final = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,9 @@ class KubeClientConfig:
     """Seconds: deadline to open a connection for a watch."""
     watch_timeout: float = 300.0
     """Seconds: server-side ``timeoutSeconds`` of one watch request (it is then reopened)."""
+    max_event_bytes: int = MAX_EVENT_BYTES
+    """Largest watch event line accepted: above the apiserver's 3 MiB request limit (so any
+    object it can store fits); a bigger line fails the watch instead of hanging it."""
     watch_read_grace: float = 30.0
     """Seconds of silence beyond ``watch_timeout`` after which a watch read fails."""
 
@@ -390,6 +400,39 @@ class KubeClient:
         path = res.path(self._ns(res, namespace), name)
         return await self._call("delete", "DELETE", res, path, body=opts, timeout=timeout)
 
+    async def _lines(self, resp: Any, read_deadline: float, what: str) -> AsyncGenerator[bytes]:
+        """The lines of a watch stream, each up to ``max_event_bytes`` long.
+
+        aiohttp's ``readline`` stops at 128 KiB (``LineTooLong``), far below the largest object
+        an apiserver stores, so one big object would break every later event (issue 15 item 4).
+        """
+        limit = self.config.max_event_bytes
+        buffer = bytearray()
+        start = 0
+        while True:
+            newline = buffer.find(b"\n", start)
+            if newline >= 0:
+                line = bytes(buffer[:newline])
+                del buffer[: newline + 1]
+                start = 0
+                yield line
+                continue
+            if len(buffer) > limit:
+                raise errors.KubeError(
+                    f"{what}: an event is larger than {limit} bytes (max_event_bytes)"
+                )
+            start = len(buffer)
+            try:
+                async with asyncio.timeout(read_deadline):
+                    chunk: bytes = await resp.content.readany()
+            except (TimeoutError, Exception) as exc:
+                raise errors.from_exception(exc, what=what) from exc
+            if not chunk:
+                if buffer:
+                    yield bytes(buffer)
+                return
+            buffer += chunk
+
     async def watch(
         self,
         res: Resource,
@@ -434,14 +477,7 @@ class KubeClient:
                 async with asyncio.timeout(self.config.request_timeout):
                     data = await resp.read()
                 raise errors.from_status(status, data, dict(resp.headers))
-            while True:
-                try:
-                    async with asyncio.timeout(read_deadline):
-                        line: bytes = await resp.content.readline()
-                except (TimeoutError, Exception) as exc:
-                    raise errors.from_exception(exc, what=what) from exc
-                if not line:
-                    return
+            async for line in self._lines(resp, read_deadline, what):
                 if not line.strip():
                     continue
                 try:
@@ -458,6 +494,10 @@ class KubeClient:
             resp.close()
 
 
+class KubeConfigError(InputError):
+    """The kubeconfig (or in-cluster config) is missing or unusable; the message says which."""
+
+
 async def connect(
     config: KubeClientConfig, *, observer: RequestObserver | None = None
 ) -> KubeClient:
@@ -467,9 +507,35 @@ async def connect(
 
     cfg = k8s.Configuration()
     if config.kubeconfig:
-        await k8s_config.load_kube_config(
-            config_file=config.kubeconfig, context=config.context, client_configuration=cfg
-        )
+        path = Path(config.kubeconfig)
+        if not path.is_file():
+            raise KubeConfigError(
+                f"--kubeconfig {config.kubeconfig}: no such file; give the path of a kubeconfig "
+                "(or leave it unset inside a cluster)"
+            )
+        try:
+            await k8s_config.load_kube_config(
+                config_file=config.kubeconfig, context=config.context, client_configuration=cfg
+            )
+        except (
+            k8s_config.ConfigException,
+            yaml.YAMLError,
+            OSError,
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+        ) as exc:
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise KubeConfigError(
+                f"--kubeconfig {config.kubeconfig}: not a usable kubeconfig ({reason}); check "
+                "that it is YAML with clusters, users, contexts and current-context"
+            ) from None
     else:
-        k8s_config.load_incluster_config(client_configuration=cfg)
+        try:
+            k8s_config.load_incluster_config(client_configuration=cfg)
+        except k8s_config.ConfigException as exc:
+            raise KubeConfigError(
+                f"not running in a cluster ({str(exc)[:200]}); give --kubeconfig"
+            ) from None
     return KubeClient(k8s.ApiClient(cfg), config, observer=observer)

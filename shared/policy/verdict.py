@@ -7,6 +7,7 @@ violation (never only the first), warnings, and the mutation as JSON-patch opera
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -50,6 +51,61 @@ REASONS: Final = {
 OMIT_VALUE: Final = object()
 """A violation without a bad value (CEL rule failures in 1.37: ``<path>: Invalid value: <msg>``)."""
 
+SECRET_FIELDS: Final = frozenset({"gatewayToken", "botToken", "appToken"})
+"""Fields whose value, and everything below them, may be a secret: a finding on such a field,
+or one whose value holds such a field, names the value's type, never the value (SPEC principle
+3 is stronger than the apiserver, which quotes it; issue 15 item 6). Same in `check`, the
+webhook and the devstack API server, which all render through `Violation.message`."""
+_FIELD_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_JSON_TYPES: Final = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (dict, "object"),
+    (list, "array"),
+)
+
+
+def json_type_name(value: Any) -> str:
+    """``string``, ``integer``, ``object``... as the apiserver names a JSON value's type."""
+    if value is None:
+        return "null"
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), "string")
+
+
+def _holds_secret_field(value: Any, depth: int = 0) -> bool:
+    if depth > 100:
+        return True  # too deep to tell: treat as secret
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in SECRET_FIELDS and not _reference_only(v):
+                return True
+            if _holds_secret_field(v, depth + 1):
+                return True
+        return False
+    if isinstance(value, list):
+        return any(_holds_secret_field(v, depth + 1) for v in value)
+    return False
+
+
+def _reference_only(value: Any) -> bool:
+    """``{valueFrom: {...}}``: names a Secret, holds no secret."""
+    return isinstance(value, dict) and set(value) <= {"valueFrom"}
+
+
+def secret_bearing(path: str, value: Any) -> bool:
+    """Whether a finding at ``path`` about ``value`` could show a secret.
+
+    A path through a secret field is secret-bearing unless it continues into ``valueFrom`` (a
+    reference: ``botToken.valueFrom.name`` is a Secret's name, not a secret).
+    """
+    names = _FIELD_NAME.findall(path)
+    hits = [i for i, n in enumerate(names) if n in SECRET_FIELDS]
+    if hits and names[hits[-1] + 1 : hits[-1] + 2] != ["valueFrom"]:
+        return True
+    return value is not OMIT_VALUE and _holds_secret_field(value)
+
 
 def render_value(value: Any) -> str:
     """Render a bad value the way field.Error does (%q for strings, %v for numbers, JSON else)."""
@@ -57,6 +113,15 @@ def render_value(value: Any) -> str:
         return field_error_value(value)
     except RecursionError:  # hundreds of nesting levels: say so instead of failing the answer
         return "<value nested too deeply to print>"
+
+
+def _scrub(detail: str, value: Any) -> str:
+    """``detail`` without the rendered value (and, for a string, the value itself)."""
+    shown = f'"{json_type_name(value)}"'
+    detail = detail.replace(render_value(value), shown)
+    if isinstance(value, str) and value:
+        detail = detail.replace(value, "***")
+    return detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +147,21 @@ class Violation:
         if self.type == UNKNOWN_FIELD:
             return self.detail
         parts = [self.path or "<nil>", _TYPE_TEXT.get(self.type, self.type)]
+        # Secret-bearing findings name the value's type (CEL findings included: 1.37 shows a
+        # failed rule's scalar value).
+        secret = secret_bearing(self.path, self.value)
+        detail = self.detail
         if self.value is not OMIT_VALUE and self.type not in (
             REQUIRED,
             FORBIDDEN,
             TOO_LONG,
             INTERNAL,
         ):
-            parts.append(render_value(self.value))
-        if self.detail:
-            parts.append(self.detail)
+            parts.append(f'"{json_type_name(self.value)}"' if secret else render_value(self.value))
+        if secret and self.value is not OMIT_VALUE and detail:
+            detail = _scrub(detail, self.value)
+        if detail:
+            parts.append(detail)
         return ": ".join(parts)
 
     def with_line(self, line: int | None) -> Violation:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from devstack.stack import DEFAULT_POOL, LocalStack
+from tests.leakscan import decoded, strings
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +34,11 @@ CANARIES = {
     "inline slack app token": "CANARY-slackinline-4d0a6f2b98",
     "model API key in a Secret": "CANARY-modelkey-e5c2a1f097",
     "env secretKeyRef value": "CANARY-envsecret-8b4f7d3e26",
+    "telegram allowlist in a Secret": "CANARY-allowsecret-9c3e1b7a52",
+    "SandboxAgent system message in a Secret": "CANARY-sysmsg-1e8b4d2c96",
+    "SandboxAgent env secretKeyRef value": "CANARY-saenv-5d2a7f0c18",
 }
+"""Every field that can name a Secret (or a ConfigMap value source, given a Secret here)."""
 IMAGE = "ghcr.io/x/openclaw@sha256:" + "3f1c9a7e5b2d4c6a" * 4
 
 
@@ -62,6 +67,14 @@ def manifests() -> list[dict[str, Any]]:
         ),
         _secret("model", {"key": c["model API key in a Secret"]}),
         _secret("env", {"token": c["env secretKeyRef value"]}),
+        _secret("allow", {"ids": c["telegram allowlist in a Secret"]}),
+        _secret(
+            "agent-inputs",
+            {
+                "system": c["SandboxAgent system message in a Secret"],
+                "env": c["SandboxAgent env secretKeyRef value"],
+            },
+        ),
         {
             "apiVersion": "kagent.dev/v1alpha2",
             "kind": "ModelConfig",
@@ -105,7 +118,7 @@ def manifests() -> list[dict[str, Any]]:
                                     "key": "telegram",
                                 }
                             },
-                            "allowedUserIDs": ["1"],
+                            "allowedUserIDsFrom": {"type": "Secret", "name": "allow", "key": "ids"},
                         },
                     },
                     {
@@ -165,6 +178,34 @@ def manifests() -> list[dict[str, Any]]:
                     },
                 ],
                 "substrate": {"gatewayToken": c["inline gateway token"]},
+            },
+        },
+        {
+            "apiVersion": "kagent.dev/v1alpha2",
+            "kind": "SandboxAgent",
+            "metadata": {"name": "agent"},
+            "spec": {
+                "platform": "substrate",
+                "type": "Declarative",
+                "declarative": {
+                    "modelConfig": "m",
+                    "systemMessageFrom": {
+                        "type": "Secret",
+                        "name": "agent-inputs",
+                        "key": "system",
+                    },
+                    "deployment": {
+                        "env": [
+                            {
+                                "name": "AGENT_TOKEN",
+                                "valueFrom": {
+                                    "secretKeyRef": {"name": "agent-inputs", "key": "env"}
+                                },
+                            }
+                        ]
+                    },
+                },
+                "substrate": {"workerPoolRef": {"name": DEFAULT_POOL}},
             },
         },
     ]
@@ -239,7 +280,8 @@ def test_no_canary_anywhere(stack: LocalStack) -> None:
 
     def all_ready() -> bool:
         items = stack.get_json("agentharnesses", "-n", NS)["items"]
-        return len(items) == 2 and all(_ready(i) for i in items)
+        agents = stack.get_json("sandboxagents", "-n", NS)["items"]
+        return len(items) == 2 and all(_ready(i) for i in [*items, *agents])
 
     stack.wait("harnesses Ready (bearer token enforced by the simulator)", all_ready, timeout=90)
     ready = stack.procs
@@ -254,10 +296,12 @@ def test_no_canary_anywhere(stack: LocalStack) -> None:
     seen["kubectl get (all kinds) stderr"] = listing.stderr
     objects = json.loads(listing.stdout)["items"]
     for obj in objects:
-        if obj.get("kind") == "AgentHarness":
+        if obj.get("kind") in ("AgentHarness", "SandboxAgent"):
             obj = {k: v for k, v in obj.items() if k != "spec"}
         key = f"object {obj.get('kind')} {obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}"
-        seen[key] = json.dumps(obj)
+        # every string, and what every base64 run in it decodes to (startup scripts embed
+        # openclaw.json as base64)
+        seen[key] = "\n".join(t for text in strings(obj) for t in decoded(text))
     assert any(o.get("kind") == "ActorTemplate" for o in objects)
     # Positive control: the scanner's forms do match where the canaries legitimately live (the
     # Secrets, incl. the controller's owned copy of the inline gateway token).

@@ -26,6 +26,7 @@ from devstack.kubeapi.auth import AuthTable, Rule, User
 from shared.api.keys import ObjectKey
 from shared.kube.resources import SANDBOX_AGENT
 from shared.secrets import Secret
+from shared.serving.limits import ListenerLimits
 from tests.integration.controller.conftest import Stack, eventually, local_stack
 from tests.integration.sandboxagent.conftest import (
     RUNTIME_IMAGE,
@@ -132,6 +133,10 @@ class GatewayStack:
                 return resp.status, text_body
 
 
+LIMITS = ListenerLimits(header_timeout=1.0, idle_timeout=10.0, max_connections=64)
+"""Short enough that tests/integration/gateway/test_connection_limits.py waits little."""
+
+
 @pytest.fixture
 async def gws(tmp_path: Path) -> AsyncIterator[GatewayStack]:
     async with local_stack(tmp_path, replicas=6, auth=AUTH) as stack:
@@ -160,7 +165,7 @@ async def _gateway_stack(stack: Stack) -> AsyncIterator[GatewayStack]:
         sessions=sessions,
         tracker=tracker,
     )
-    http_server = gateway_server(gw, ("127.0.0.1", 0))
+    http_server = gateway_server(gw, ("127.0.0.1", 0), LIMITS)
     await http_server.start()
     rec = SandboxAgentReconciler(
         SandboxDeps(kube=kube, sessions=sessions, events=stack.record, config=CONFIG)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +141,32 @@ def test_sanitize_env_keeps_literals_and_secret_refs_first_wins() -> None:
         {"name": "B", "value": ""},
         {"name": "C", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k", "optional": True}}},
     ]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_secret_held_allowlist_is_injected_at_start_not_written_into_the_script(
+    tmp_path: Path,
+) -> None:
+    """Issue 15 item 2: the Secret's value reaches openclaw.json only at run time, from env."""
+    var = claw.allow_from_env_var("tg1")
+    channels = (Channel(name="tg1", type="telegram", allow_from_env=var), CHANNELS[1])
+    config = claw.go_json(claw.openclaw_config("kagent", "claw", "", OPENAI, channels))
+    script = claw.startup_script(config, inject_token=True, channels=channels)
+    assert '"dmPolicy":"pairing"' in config  # until the script knows the list
+    runnable = script.replace("openclaw gateway run --port 80 --allow-unconfigured", "true")
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "KAGENT_GATEWAY_TOKEN": "gw-secret",
+        var: "111, 222;333\n",
+    }
+    subprocess.run(["/bin/sh", "-c", runnable], env=env, check=True, timeout=30)
+    doc = json.loads((tmp_path / ".openclaw" / "openclaw.json").read_text())
+    account = doc["channels"]["telegram"]["accounts"]["tg1"]
+    assert account["allowFrom"] == ["111", "222", "333"]
+    assert account["dmPolicy"] == "allowlist"
+    assert doc["gateway"]["auth"]["token"] == "gw-secret"
+    env[var] = ""
+    subprocess.run(["/bin/sh", "-c", runnable], env=env, check=True, timeout=30)
+    doc = json.loads((tmp_path / ".openclaw" / "openclaw.json").read_text())
+    assert doc["channels"]["telegram"]["accounts"]["tg1"]["dmPolicy"] == "pairing"

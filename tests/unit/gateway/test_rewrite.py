@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from controller.gateway import rewrite
 from controller.gateway.rewrite import (
     Mapped,
     a2a_request_headers,
@@ -129,3 +130,28 @@ def test_valid_object_path() -> None:
     assert not valid_object_path("Team", "a")
     assert not valid_object_path("a", "..")
     assert not valid_object_path("", "a")
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ("/", "/"),
+        ("/a/b/", "/a/b/"),
+        ("/a/%7Eb%20c", "/a/~b%20c"),
+        ("/a/%C3%A9", "/a/%C3%A9"),
+        ("/a/../b", None),
+        ("/a/%2e%2E/b", None),
+        ("/a/..%2fb", None),
+        ("/a/%2F", None),
+        ("/a/%3F", None),
+        ("/a/%23", None),
+        ("/a/%5C", None),
+        ("/a/%25", None),
+        ("/a//b", None),
+        ("/a/%00", None),
+        ("/a/%ff", None),
+        ("a/b", None),
+    ],
+)
+def test_normalize_path(raw: str, want: str | None) -> None:
+    assert rewrite.normalize_path(raw) == want

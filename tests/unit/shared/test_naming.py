@@ -115,3 +115,19 @@ def test_label_values_over_63_are_hashed() -> None:
     assert n.label_value("claw", "ahr", "ns") == "claw"
     long = "c" * 64
     assert n.label_value(long, "ahr", "ns") == n.hashed_id("ahr", "ns", long)
+
+
+def test_template_names_of_the_two_kinds_never_meet() -> None:
+    """Issue 15 item 3: AgentHarness ``asr-x`` and SandboxAgent ``x`` shared template asr-x."""
+    assert n.harness_template_name("ns", "asr-x") != n.sandbox_template_name("ns", "x")
+    assert n.harness_template_name("ns", "asr-x") == n.hashed_id("ahr", "ns", "asr-x")
+    # a name shaped like another object's hashed name is never used as given
+    victim = n.harness_template_name("ns", "v" * 70)
+    assert n.harness_template_name("ns", victim) != victim
+    sa_victim = n.sandbox_template_name("ns", "v" * 70)
+    assert n.sandbox_template_name("ns", sa_victim[4:]) != sa_victim
+    names = {
+        *(n.harness_template_name("ns", x) for x in ("x", "asr-x", "ahr-x", victim, "v" * 70)),
+        *(n.sandbox_template_name("ns", x) for x in ("x", "asr-x", sa_victim[4:], "v" * 70)),
+    }
+    assert len(names) == 9
