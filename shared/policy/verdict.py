@@ -149,7 +149,8 @@ class Violation:
         parts = [self.path or "<nil>", _TYPE_TEXT.get(self.type, self.type)]
         # Secret-bearing findings name the value's type (CEL findings included: 1.37 shows a
         # failed rule's scalar value).
-        secret = secret_bearing(self.path, self.value)
+        # A type error's value is already the type's name (1.37), never the value itself.
+        secret = self.type != TYPE_INVALID and secret_bearing(self.path, self.value)
         detail = self.detail
         if self.value is not OMIT_VALUE and self.type not in (
             REQUIRED,
