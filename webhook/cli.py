@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from shared import logs
 from shared.errors import InputError
+from shared.nesting import allow_deep_objects
 from webhook.config import WebhookConfig
 
 ENV_PREFIX: Final = "KAGENT_SUBSTRATE_WEBHOOK_"
@@ -183,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kagent-substrate webhook: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     logs.setup(config.log_format, config.log_level)
+    allow_deep_objects()  # objects as deep as the API server's decoder accepts (10,000 levels)
     from webhook.server import serve  # aiohttp and the engine load only when serving
     from webhook.workers import run_workers
 

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from shared.check.inputs import Document, Problem, iter_paths, parse_documents, read_text
+from shared.check.kinds import KindFilter
 from shared.check.report import RENDERERS, Report, render_text
 from shared.check.run import ObjectKey, check_documents, object_key
 from shared.errors import InputError
-from shared.policy.engine import EngineConfig, PolicyEngine
+from shared.nesting import allow_deep_objects
+from shared.policy.engine import FIELD_VALIDATIONS, EngineConfig, PolicyEngine
 
 EXIT_ALLOWED: Final = 0
 EXIT_DENIED: Final = 1
@@ -80,7 +82,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="the webhook's default WorkerPool ([NAMESPACE/]NAME), pinned into substrate objects in its namespace that name none",
     )
     p.add_argument(
-        "-v", "--verbose", action="store_true", help="text output: list allowed objects too"
+        "--field-validation",
+        choices=FIELD_VALIDATIONS,
+        default="Strict",
+        metavar="MODE",
+        help="unknown and duplicate fields, as kubectl --validate / the apiserver's "
+        "fieldValidation: Strict (an error, default, as kubectl), Warn (a warning) or "
+        "Ignore (dropped; a duplicate's last value wins)",
+    )
+    p.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="KIND,...",
+        help="kinds (Kind or group/Kind) to skip without checking, e.g. a kind served by another "
+        "operator whose name looks like ours (repeatable)",
+    )
+    p.add_argument(
+        "--reject",
+        action="append",
+        default=[],
+        metavar="KIND,...",
+        help="kinds (Kind or group/Kind) that must not appear: each such object fails (repeatable)",
+    )
+    p.add_argument(
+        "--fail-if-empty",
+        action="store_true",
+        help="exit 1 when no object was checked (e.g. a glob that matched only other kinds)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="text output: list allowed and skipped objects too",
     )
     return p
 
@@ -118,7 +152,9 @@ def run(args: argparse.Namespace) -> int:
         engine = PolicyEngine.from_dir(
             args.crds,
             EngineConfig(
-                default_worker_pool=args.default_worker_pool, default_namespace=args.namespace
+                default_worker_pool=args.default_worker_pool,
+                default_namespace=args.namespace,
+                field_validation=args.field_validation,
             ),
         )
     except InputError as exc:
@@ -126,7 +162,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     old_report = Report()
     old = _old_objects(args.old, args.namespace, old_report) if args.old else None
-    report = check_documents(engine, _documents(args.paths), old)
+    kinds = KindFilter(KindFilter.parse(args.skip), KindFilter.parse(args.reject))
+    report = check_documents(engine, _documents(args.paths), old, kinds)
     report.problems[:0] = old_report.problems
     out = (
         RENDERERS[args.output](report)
@@ -136,6 +173,13 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(out)
     if report.problems:
         return EXIT_INPUT
+    if args.fail_if_empty and not report.results:
+        print(
+            "kagent-substrate check: error: no AgentHarness or SandboxAgent was checked "
+            "(--fail-if-empty); check the paths and kinds",
+            file=sys.stderr,
+        )
+        return EXIT_DENIED
     return EXIT_DENIED if report.denied else EXIT_ALLOWED
 
 
@@ -145,6 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_INPUT
+    allow_deep_objects()
     try:
         return run(args)
     except KeyboardInterrupt:

@@ -3,7 +3,10 @@
 YAML is parsed with libyaml (the C loader) into nodes that carry marks, then constructed into
 plain JSON-like values the way Kubernetes reads YAML (timestamps stay strings). Hostile input
 is refused with a clear message instead of a crash: documents over the API server's 3 MiB
-request limit, nesting deeper than `MAX_DEPTH`, alias bombs, duplicate keys.
+request limit, nesting deeper than the API server's 10,000 levels (`shared.nesting`), alias
+bombs. A key given twice keeps its last value, as the API server's decoder does; the paths of
+such duplicate fields travel with the document so the engine reports them per
+``--field-validation`` (an error under Strict, kubectl's default).
 """
 
 from __future__ import annotations
@@ -11,15 +14,17 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import yaml
 
+from shared.nesting import MAX_NESTING, TOO_DEEP_TEXT, depth_exceeds
+
 MAX_DOCUMENT_BYTES: Final = 3 * 1024 * 1024
-MAX_DEPTH: Final = 100
+MAX_DEPTH: Final = MAX_NESTING
 MAX_EXPANDED_NODES: Final = 200_000
 SUFFIXES: Final = (".yaml", ".yml", ".json")
 STDIN: Final = "<stdin>"
@@ -31,9 +36,17 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
     """libyaml's safe loader, with timestamps kept as strings (as sigs.k8s.io/yaml does)."""
 
 
-_Loader.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
-)
+class _DeepLoader(yaml.SafeLoader):
+    """The pure-Python loader, for documents nested deeper than libyaml's 1,000 levels."""
+
+
+def _timestamp_as_string(loader: yaml.SafeLoader, node: Any) -> Any:
+    return loader.construct_scalar(node)
+
+
+for _cls in (_Loader, _DeepLoader):
+    _cls.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
+_LIBYAML_TOO_DEEP: Final = "exceeded maximum nesting depth"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,8 @@ class Document:
     line: int
     obj: Any
     node: yaml.Node
+    duplicates: tuple[str, ...] = ()
+    """Paths of fields given twice (the last value was kept), e.g. ``spec.backend``."""
 
     def line_of(self, path: str) -> int:
         """The 1-based line of a field path like ``spec.channels[1].name`` (or its parent)."""
@@ -132,17 +147,12 @@ def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
         )
         return
     except RecursionError:
-        yield Problem(
-            name,
-            0,
-            1,
-            f"document is nested deeper than {MAX_DEPTH} levels; no Kubernetes object is that deep",
-        )
+        yield Problem(name, 0, 1, f"document is {TOO_DEEP_TEXT}")
         return
-    try:
-        node = yaml.compose(_escape_c1(text), Loader=_Loader)
-    except yaml.YAMLError:
-        node = None
+    if depth_exceeds(data):
+        yield Problem(name, 0, 1, f"document is {TOO_DEEP_TEXT}")
+        return
+    node = _compose(_escape_c1(text))
     if node is None:  # YAML refuses some valid JSON (an escaped lone surrogate): no lines
         mark = yaml.Mark(name, 0, 0, 0, None, 0)
         node = yaml.ScalarNode("tag:yaml.org,2002:str", "", mark, mark)
@@ -153,6 +163,18 @@ def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
     yield from _objects(name, 0, 1, data, node)
 
 
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree of one document (for lines), or None when YAML cannot read it."""
+    for loader in (_Loader, _DeepLoader):
+        try:
+            node: yaml.Node | None = yaml.compose(text, Loader=loader)
+            return node
+        except yaml.YAMLError as exc:
+            if _LIBYAML_TOO_DEEP not in str(exc):
+                return None
+    return None
+
+
 def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
     """Parse a YAML stream or a JSON document; ``kind: List`` items become documents."""
     if _looks_like_json(name, text):
@@ -160,11 +182,25 @@ def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
         if stripped.startswith(("{", "[")):
             yield from _json_document(name, text)
             return
-    loader = _Loader(text)
+    deep_from = yield from _yaml_documents(name, text, _Loader, 0)
+    if deep_from is not None:  # libyaml stops at 1,000 levels; the API server reads 10,000
+        yield from _yaml_documents(name, text, _DeepLoader, deep_from)
+
+
+def _yaml_documents(
+    name: str, text: str, loader_class: type[yaml.SafeLoader], start: int
+) -> Generator[Document | Problem, None, int | None]:
+    """Documents ``start``… of a YAML stream; returns the index where libyaml gave up on
+    nesting (to go on with the pure-Python loader), else None."""
+    loader = loader_class(text)
     index = 0
     try:
         while loader.check_node():
             node = loader.get_node()
+            assert node is not None  # check_node said there is one
+            if index < start:
+                index += 1
+                continue
             line = node.start_mark.line + 1
             problem = _limits(node)
             if problem is not None:
@@ -175,6 +211,8 @@ def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
             yield from _objects(name, index, line, data, node)
             index += 1
     except yaml.MarkedYAMLError as exc:
+        if loader_class is _Loader and _LIBYAML_TOO_DEEP in str(exc.problem):
+            return index
         mark = exc.problem_mark or exc.context_mark
         where = mark.line + 1 if mark is not None else None
         what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
@@ -183,6 +221,7 @@ def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
         yield Problem(name, index, None, f"invalid YAML: {exc}")
     finally:
         loader.dispose()
+    return None
 
 
 def _objects(
@@ -220,11 +259,11 @@ def _objects(
             f"{' and '.join(missing)} must be set to strings (e.g. apiVersion: kagent.dev/v1alpha2, kind: AgentHarness)",
         )
         return
-    yield Document(name, index, line, data, node)
+    yield Document(name, index, line, data, node, duplicate_paths(node))
 
 
 def _limits(root: yaml.Node) -> str | None:
-    """Size, depth, alias-expansion and duplicate-key checks, iteratively (no recursion)."""
+    """Size, depth and alias-expansion checks, iteratively (no recursion)."""
     size = root.end_mark.index - root.start_mark.index
     if size > MAX_DOCUMENT_BYTES:
         return (
@@ -239,19 +278,39 @@ def _limits(root: yaml.Node) -> str | None:
         if expanded > MAX_EXPANDED_NODES:
             return f"document expands to more than {MAX_EXPANDED_NODES} nodes (excessive aliasing?)"
         if depth > MAX_DEPTH:
-            return f"document is nested deeper than {MAX_DEPTH} levels (line {node.start_mark.line + 1}); no Kubernetes object is that deep"
+            return f"document is {TOO_DEEP_TEXT} (line {node.start_mark.line + 1})"
         if isinstance(node, yaml.MappingNode):
-            keys: dict[str, int] = {}
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    here = key.start_mark.line + 1
-                    if key.value in keys:
-                        return f'duplicate key "{key.value}" at line {here} (first at line {keys[key.value]})'
-                    keys[key.value] = here
-                stack.append((value, depth + 1))
+            stack.extend(
+                (v, depth + 1) for _, v in node.value if not isinstance(v, yaml.ScalarNode)
+            )
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, depth + 1) for item in node.value)
+            stack.extend((v, depth + 1) for v in node.value if not isinstance(v, yaml.ScalarNode))
     return None
+
+
+def duplicate_paths(root: yaml.Node) -> tuple[str, ...]:
+    """Paths of keys given twice in a mapping (``spec.backend``), in document order."""
+    found: list[tuple[int, str]] = []
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                text = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                here = f"{path}.{text}" if path else text
+                if text in seen:
+                    found.append((key.start_mark.index, here))
+                seen.add(text)
+                if not isinstance(value, yaml.ScalarNode):
+                    stack.append((value, here))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(
+                (v, f"{path}[{i}]")
+                for i, v in enumerate(node.value)
+                if not isinstance(v, yaml.ScalarNode)
+            )
+    return tuple(p for _, p in sorted(found))
 
 
 def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
@@ -261,7 +320,7 @@ def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
             return child
         return None
     if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
+        for k, v in reversed(node.value):  # the last of duplicate keys is the value kept
             if isinstance(k, yaml.ScalarNode) and k.value == key:
                 found: yaml.Node = v
                 return found
@@ -270,7 +329,7 @@ def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
 
 def _key_line(node: yaml.Node, key: str) -> int | None:
     if isinstance(node, yaml.MappingNode):
-        for k, _ in node.value:
+        for k, _ in reversed(node.value):
             if isinstance(k, yaml.ScalarNode) and k.value == key:
                 return int(k.start_mark.line) + 1
     return None

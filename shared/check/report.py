@@ -51,13 +51,45 @@ class Result:
         return f"{self.kind} {self.namespace + '/' if self.namespace else ''}{self.name or '<unnamed>'}"
 
 
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An object of a kind `check` does not evaluate (listed with ``-v``, counted everywhere)."""
+
+    file: str
+    index: int
+    line: int
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    reason: str
+
+    @property
+    def title(self) -> str:
+        """``Secret default/x``."""
+        return f"{self.kind} {self.namespace + '/' if self.namespace else ''}{self.name or '<unnamed>'}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of a skipped object."""
+        return {
+            "file": self.file,
+            "index": self.index,
+            "line": self.line,
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "reason": self.reason,
+        }
+
+
 @dataclass(slots=True)
 class Report:
     """Everything a `check` run found."""
 
     results: list[Result] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    skipped: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def denied(self) -> int:
@@ -71,7 +103,7 @@ class Report:
             "checked": checked,
             "allowed": checked - self.denied,
             "denied": self.denied,
-            "skipped": self.skipped,
+            "skipped": len(self.skipped),
         }
 
 
@@ -97,8 +129,14 @@ def render_text(report: Report, verbose: bool = False) -> str:
     s = report.summary()
     files = len({r.file for r in report.results} | {p.file for p in report.problems})
     summary = f"Checked {s['checked']} object{'s' * (s['checked'] != 1)} in {files} file{'s' * (files != 1)}: {s['allowed']} allowed, {s['denied']} denied"
+    if verbose:
+        lines += [
+            f"{k.file}:{k.line}: {k.title} ({k.api_version}): skipped, {k.reason}"
+            for k in report.skipped
+        ]
     if report.skipped:
-        summary += f"; {report.skipped} object{'s' * (report.skipped != 1)} of other kinds skipped"
+        n = len(report.skipped)
+        summary += f"; {n} object{'s' * (n != 1)} of other kinds skipped"
     if report.problems:
         summary += f"; {len(report.problems)} input error{'s' * (len(report.problems) != 1)}"
     lines.append(summary + ".")

@@ -9,21 +9,27 @@ built; ``admit`` never reads the cluster.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
 
+from shared import bundled
 from shared.errors import InputError
 from shared.policy.admission_rules import RULES
 from shared.policy.crdvalidator import CRDValidator
 from shared.policy.mutation import apply_patch, mutation_patch
-from shared.policy.verdict import FORBIDDEN, INVALID, UNKNOWN_FIELD, Verdict, Violation
-
-DEFAULT_CRD_DIR: Final = (
-    Path(__file__).resolve().parents[2] / "charts" / "kagent-substrate" / "crds"
+from shared.policy.verdict import (
+    DUPLICATE_FIELD,
+    FORBIDDEN,
+    INVALID,
+    UNKNOWN_FIELD,
+    Verdict,
+    Violation,
 )
+
 _NO_WORK_OPERATIONS: Final = frozenset({"DELETE", "CONNECT"})
 TOO_DEEP: Final = Violation(
     "",
@@ -53,7 +59,10 @@ def split_api_version(api_version: str) -> tuple[str, str]:
 def load_crds(crd_dir: Path) -> list[dict[str, Any]]:
     """Read every CustomResourceDefinition document under ``crd_dir`` (recursively)."""
     if not crd_dir.is_dir():
-        raise InputError(f"CRD directory {str(crd_dir)!r} does not exist; pass --crds DIR")
+        raise InputError(
+            f"CRD directory {str(crd_dir)!r} does not exist; pass --crds DIR "
+            "(a folder holding the kagent-substrate CustomResourceDefinitions)"
+        )
     crds: list[dict[str, Any]] = []
     for path in sorted(p for p in crd_dir.rglob("*") if p.suffix in (".yaml", ".yml", ".json")):
         try:
@@ -68,6 +77,26 @@ def load_crds(crd_dir: Path) -> list[dict[str, Any]]:
     return crds
 
 
+FIELD_VALIDATIONS: Final = ("Strict", "Warn", "Ignore")
+"""The apiserver's ``fieldValidation`` values (kubectl ``--validate=strict|warn|ignore``)."""
+
+
+def field_findings(
+    mode: str, unknown: list[str], duplicates: list[str]
+) -> tuple[list[Violation], list[str]]:
+    """Unknown and duplicate fields as the apiserver reports them under ``fieldValidation``:
+    errors (Strict), warnings (Warn) or nothing (Ignore: pruned; a duplicate's last value)."""
+    texts = [(p, f'unknown field "{p}"', UNKNOWN_FIELD, "schema:unknown-field") for p in unknown]
+    texts += [
+        (p, f'duplicate field "{p}"', DUPLICATE_FIELD, "input:duplicate-field") for p in duplicates
+    ]
+    if mode == "Strict":
+        return [Violation(p, kind, text, rule) for p, text, kind, rule in texts], []
+    if mode == "Warn":
+        return [], [text for _, text, _, _ in texts]
+    return [], []
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Settings that change verdicts."""
@@ -77,6 +106,9 @@ class EngineConfig:
     that name none, when the pool is in the object's namespace (or no namespace is given)."""
     default_namespace: str = "default"
     """Namespace assumed for objects that do not say (as kubectl's default context)."""
+    field_validation: str = "Strict"
+    """Unknown and duplicate fields: ``Strict`` (errors, kubectl's default), ``Warn``
+    (warnings) or ``Ignore``; a request's own ``fieldValidation`` overrides it."""
 
 
 class PolicyEngine:
@@ -95,7 +127,7 @@ class PolicyEngine:
     ) -> PolicyEngine:
         """Load and compile the CRDs of ``crd_dir`` (default: the chart's ``crds/``)."""
         return cls(
-            [CRDValidator.from_crd(c) for c in load_crds(crd_dir or DEFAULT_CRD_DIR)], config
+            [CRDValidator.from_crd(c) for c in load_crds(crd_dir or bundled.crd_dir())], config
         )
 
     def validator_for(self, api_version: str, kind: str) -> CRDValidator | None:
@@ -114,15 +146,19 @@ class PolicyEngine:
         operation: str = "CREATE",
         namespace: str | None = None,
         copy: bool = True,
+        field_validation: str | None = None,
+        duplicates: Sequence[str] = (),
     ) -> Verdict:
         """The admission verdict for ``obj`` (``old`` for UPDATE).
 
         ``obj`` and ``old`` are not modified unless ``copy=False``, which saves a deep copy for
         callers that own a freshly decoded request (the webhook): they are then pruned and
-        defaulted in place.
+        defaulted in place. ``duplicates`` are the paths of fields the decoder saw twice (it
+        kept the last value); ``field_validation`` overrides the configured mode.
         """
+        mode = field_validation or self.config.field_validation
         try:
-            return self._admit(obj, old, operation, namespace, copy)
+            return self._admit(obj, old, operation, namespace, copy, mode, duplicates)
         except RecursionError:  # hundreds of nesting levels: a denial, never an internal error
             return Verdict(allowed=False, violations=(TOO_DEEP,))
 
@@ -133,6 +169,8 @@ class PolicyEngine:
         operation: str,
         namespace: str | None,
         copy: bool,
+        mode: str,
+        duplicates: Sequence[str],
     ) -> Verdict:
         """`admit` without the depth guard."""
         if operation in _NO_WORK_OPERATIONS:
@@ -180,12 +218,8 @@ class PolicyEngine:
         patch = mutation_patch(kind, work, ns, self.config.default_worker_pool)
         apply_patch(work, patch)
         unknown, found = validator.admit(version, work, old_work)
-        violations = [
-            Violation(path, UNKNOWN_FIELD, f'unknown field "{path}"', "schema:unknown-field")
-            for path in unknown
-        ]
+        violations, warnings = field_findings(mode, unknown, list(duplicates))
         violations += found
-        warnings: list[str] = []
         rules = RULES.get((group, kind))
         if rules is not None:
             extra, warned = rules(work, ns)

@@ -25,6 +25,11 @@ NOT_FOUND: Final = "FieldValueNotFound"
 INTERNAL: Final = "InternalError"
 UNKNOWN_FIELD: Final = "FieldValueUnknown"
 """Not an apiserver field error: strict field validation's ``unknown field "spec.x"``."""
+DUPLICATE_FIELD: Final = "FieldValueDuplicateField"
+"""Not an apiserver field error: strict field validation's ``duplicate field "spec.x"``."""
+NO_MATCH: Final = "NoKindMatch"
+"""Not a field error: the apiserver's ``no matches for kind`` (an unserved kind)."""
+_DETAIL_ONLY: Final = frozenset({UNKNOWN_FIELD, DUPLICATE_FIELD, NO_MATCH})
 
 _TYPE_TEXT: Final = {
     INVALID: "Invalid value",
@@ -78,7 +83,7 @@ class Violation:
     @property
     def message(self) -> str:
         """``<path>: <Type text>: <value>: <detail>`` exactly as the apiserver prints it."""
-        if self.type == UNKNOWN_FIELD:
+        if self.type in _DETAIL_ONLY:
             return self.detail
         parts = [self.path or "<nil>", _TYPE_TEXT.get(self.type, self.type)]
         if self.value is not _OMIT_VALUE and self.type not in (

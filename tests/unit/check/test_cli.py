@@ -153,12 +153,8 @@ def test_custom_crds_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         ("a: [1, 2\n", "invalid YAML"),
         ("- just\n- a list\n", "is a list, not a Kubernetes object"),
         ("apiVersion: v1\n", "kind must be set"),
-        ("a: 1\na: 2\n", 'duplicate key "a" at line 2 (first at line 1)'),
-        ("x: " + "[" * 1000 + "]" * 1000 + "\n", "maximum nesting depth"),
-        (
-            "".join("  " * i + f"k{i}:\n" for i in range(150)) + "  " * 150 + "v: 1\n",
-            "nested deeper than 100 levels",
-        ),
+        ("x: " + "[" * 10_001 + "]" * 10_001 + "\n", "nested deeper than 10000 levels"),
+        ('{"x": ' + "[" * 10_001 + "]" * 10_001 + "}\n", "nested deeper than 10000 levels"),
         (
             'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
             + "".join(
