@@ -14,7 +14,9 @@ from typing import Any, Final
 
 from shared.check.inputs import Document, Problem, iter_paths, parse_documents, read_text
 from shared.check.kinds import KindFilter
-from shared.check.report import RENDERERS, Report, render_text
+from shared.check.outputs import FORMATS, render
+from shared.check.report import Report
+from shared.check.rules import RuleCatalog
 from shared.check.run import ObjectKey, check_documents, object_key
 from shared.errors import InputError
 from shared.nesting import allow_deep_objects
@@ -53,9 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o",
         "--output",
-        choices=["text", "json", "junit", "sarif"],
+        choices=FORMATS,
         default="text",
-        help="output format (default: text)",
+        help="output format: text (default), json (docs/policy.md, JSON Schema shipped), junit, "
+        "sarif (code scanning) or github (workflow annotations)",
     )
     p.add_argument(
         "--old",
@@ -165,11 +168,8 @@ def run(args: argparse.Namespace) -> int:
     kinds = KindFilter(KindFilter.parse(args.skip), KindFilter.parse(args.reject))
     report = check_documents(engine, _documents(args.paths), old, kinds)
     report.problems[:0] = old_report.problems
-    out = (
-        RENDERERS[args.output](report)
-        if args.output != "text"
-        else render_text(report, args.verbose)
-    )
+    catalog = RuleCatalog(engine) if args.output == "sarif" else RuleCatalog()
+    out = render(report, args.output, catalog=catalog, verbose=args.verbose)
     sys.stdout.write(out)
     if report.problems:
         return EXIT_INPUT

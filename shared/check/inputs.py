@@ -230,16 +230,18 @@ def _objects(
     if data is None:
         return  # an empty document, as kubectl skips it
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
         yield Problem(
             name,
             index,
             line,
-            f"document {index} is {kind}, not a Kubernetes object (a mapping with apiVersion and kind)",
+            f"document {index + 1} is {_what(data)}, not a Kubernetes object "
+            "(a mapping with apiVersion and kind)",
         )
         return
     if data.get("kind") == "List" and "items" in data and not isinstance(data["items"], list):
-        yield Problem(name, index, line, f"document {index} is a List whose items is not a list")
+        yield Problem(
+            name, index, line, f"document {index + 1} is a List whose items is not a list"
+        )
         return
     if data.get("kind") == "List" and isinstance(data.get("items"), list):
         items_node = _child(node, "items")
@@ -260,6 +262,17 @@ def _objects(
         )
         return
     yield Document(name, index, line, data, node, duplicate_paths(node))
+
+
+def _what(data: Any) -> str:
+    """``a list``, ``a string``: a YAML value's kind in words (no Python type names)."""
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, bool):
+        return "a boolean"
+    if isinstance(data, int | float):
+        return "a number"
+    return "a string" if isinstance(data, str) else "a scalar value"
 
 
 def _limits(root: yaml.Node) -> str | None:

@@ -84,6 +84,7 @@ def check_documents(
                 operation=operation,
                 violations=tuple(v.with_line(item.line_of(v.path)) for v in verdict.violations),
                 warnings=verdict.warnings,
+                warning_rules=verdict.warning_rules,
             )
         )
     return report

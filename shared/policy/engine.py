@@ -77,23 +77,23 @@ def load_crds(crd_dir: Path) -> list[dict[str, Any]]:
     return crds
 
 
+UNKNOWN_FIELD_RULE: Final = "schema:unknown-field"
+DUPLICATE_RULE: Final = "input:duplicate-field"
 FIELD_VALIDATIONS: Final = ("Strict", "Warn", "Ignore")
 """The apiserver's ``fieldValidation`` values (kubectl ``--validate=strict|warn|ignore``)."""
 
 
 def field_findings(
     mode: str, unknown: list[str], duplicates: list[str]
-) -> tuple[list[Violation], list[str]]:
+) -> tuple[list[Violation], list[tuple[str, str]]]:
     """Unknown and duplicate fields as the apiserver reports them under ``fieldValidation``:
     errors (Strict), warnings (Warn) or nothing (Ignore: pruned; a duplicate's last value)."""
-    texts = [(p, f'unknown field "{p}"', UNKNOWN_FIELD, "schema:unknown-field") for p in unknown]
-    texts += [
-        (p, f'duplicate field "{p}"', DUPLICATE_FIELD, "input:duplicate-field") for p in duplicates
-    ]
+    texts = [(p, f'unknown field "{p}"', UNKNOWN_FIELD, UNKNOWN_FIELD_RULE) for p in unknown]
+    texts += [(p, f'duplicate field "{p}"', DUPLICATE_FIELD, DUPLICATE_RULE) for p in duplicates]
     if mode == "Strict":
         return [Violation(p, kind, text, rule) for p, text, kind, rule in texts], []
     if mode == "Warn":
-        return [], [text for _, text, _, _ in texts]
+        return [], [(rule, text) for _, text, _, rule in texts]
     return [], []
 
 
@@ -184,6 +184,7 @@ class PolicyEngine:
                     f"{kind or '<no kind>'} ({api_version or '<no apiVersion>'}) is not governed by kagent-substrate; not checked",
                 ),
                 skipped=True,
+                warning_rules=("webhook:unknown-kind",),
             )
         group, version = split_api_version(api_version)
         if version not in validator.served_versions:
@@ -228,6 +229,7 @@ class PolicyEngine:
         return Verdict(
             allowed=not violations,
             violations=tuple(violations),
-            warnings=tuple(warnings),
+            warnings=tuple(text for _, text in warnings),
             patch=tuple(patch),
+            warning_rules=tuple(rule for rule, _ in warnings),
         )

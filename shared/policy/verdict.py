@@ -117,6 +117,8 @@ class Verdict:
     """JSON-patch operations (RFC 6902) of the mutation; empty when nothing changes."""
     skipped: bool = False
     """True for kinds this engine does not govern (allowed, with a warning)."""
+    warning_rules: tuple[str, ...] = ()
+    """The rule id of each warning (``webhook:W5``...), parallel to ``warnings``."""
 
     def status_message(self, kind: str, group: str, name: str) -> str:
         """The apiserver's 422 message: ``AgentHarness.kagent.dev "x" is invalid: [...]``."""

@@ -114,6 +114,13 @@ def test_skipped_are_listed_with_v_and_counted_everywhere(tmp_path: Path) -> Non
     _, out = _run(tmp_path, text, "-o", "json")
     doc = json.loads(out)
     assert doc["summary"]["skipped"] == 2
+    _, out = _run(tmp_path, text, "-o", "junit")
+    suite = ET.fromstring(out).find("testsuite")
+    assert suite is not None and suite.get("skipped") == "2" and suite.get("tests") == "3"
+    assert len(suite.findall("testcase/skipped")) == 2
+    _, out = _run(tmp_path, text, "-o", "sarif")
+    run = json.loads(out)["runs"][0]
+    assert run["properties"]["summary"]["skipped"] == 2
 
 
 def test_fail_if_empty(tmp_path: Path) -> None:
