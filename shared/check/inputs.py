@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, Final
 
 import yaml
 
+from shared.check.yaml_values import Builder, TooBig, Unusual
 from shared.nesting import MAX_NESTING, TOO_DEEP_TEXT, depth_exceeds
 
 MAX_DOCUMENT_BYTES: Final = 3 * 1024 * 1024
@@ -202,13 +203,15 @@ def _yaml_documents(
                 index += 1
                 continue
             line = node.start_mark.line + 1
-            problem = _limits(node)
-            if problem is not None:
-                yield Problem(name, index, line, problem)
+            built = _build(loader, node) if loader_class is _Loader else None
+            if built is None:  # the pure-Python loader, or YAML the fast builder leaves alone
+                problem = _limits(node)
+                built = problem or (loader.construct_document(node), duplicate_paths(node))
+            if isinstance(built, str):
+                yield Problem(name, index, line, built)
                 index += 1
                 continue
-            data = loader.construct_document(node)
-            yield from _objects(name, index, line, data, node)
+            yield from _objects(name, index, line, built[0], node, built[1])
             index += 1
     except yaml.MarkedYAMLError as exc:
         if loader_class is _Loader and _LIBYAML_TOO_DEEP in str(exc.problem):
@@ -224,8 +227,30 @@ def _yaml_documents(
     return None
 
 
+_BUILDER: Final = Builder(MAX_DEPTH, MAX_EXPANDED_NODES)
+
+
+def _build(loader: Any, node: yaml.Node) -> tuple[Any, tuple[str, ...]] | str | None:
+    """(value, duplicate paths) by the fast builder; a problem text; None to use PyYAML's."""
+    size = node.end_mark.index - node.start_mark.index
+    if size > MAX_DOCUMENT_BYTES:
+        return _limits(node)
+    try:
+        return _BUILDER.build(node)
+    except TooBig as exc:
+        text = str(exc)
+        return f"document is {TOO_DEEP_TEXT} ({text})" if text.startswith("line ") else text
+    except Unusual:
+        return None
+
+
 def _objects(
-    name: str, index: int, line: int, data: Any, node: yaml.Node
+    name: str,
+    index: int,
+    line: int,
+    data: Any,
+    node: yaml.Node,
+    duplicates: tuple[str, ...] | None = None,
 ) -> Iterator[Document | Problem]:
     if data is None:
         return  # an empty document, as kubectl skips it
@@ -261,7 +286,8 @@ def _objects(
             f"{' and '.join(missing)} must be set to strings (e.g. apiVersion: kagent.dev/v1alpha2, kind: AgentHarness)",
         )
         return
-    yield Document(name, index, line, data, node, duplicate_paths(node))
+    dupes = duplicate_paths(node) if duplicates is None else duplicates
+    yield Document(name, index, line, data, node, dupes)
 
 
 def _what(data: Any) -> str:
