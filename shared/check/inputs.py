@@ -33,8 +33,26 @@ STDIN: Final = "<stdin>"
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_RESOLVED: dict[tuple[Any, Any, Any], str] = {}
+_RESOLVED_LIMIT: Final = 100_000
+
+
 class _Loader(_Base):  # type: ignore[misc,valid-type]
-    """libyaml's safe loader, with timestamps kept as strings (as sigs.k8s.io/yaml does)."""
+    """libyaml's safe loader, with timestamps kept as strings (as sigs.k8s.io/yaml does).
+
+    libyaml's composer asks the (Python) resolver for the tag of every node; the answer depends
+    only on the arguments, so it is remembered (keys and many values repeat across documents).
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        try:
+            return _RESOLVED[key]
+        except KeyError:
+            tag: str = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) < _RESOLVED_LIMIT:
+                _RESOLVED[key] = tag
+            return tag
 
 
 class _DeepLoader(yaml.SafeLoader):
@@ -61,6 +79,9 @@ class Document:
     node: yaml.Node
     duplicates: tuple[str, ...] = ()
     """Paths of fields given twice (the last value was kept), e.g. ``spec.backend``."""
+    shares_values: bool = True
+    """Whether parts of ``obj`` may be the same Python object (YAML aliases): then whoever
+    changes it in place must copy it first."""
 
     def line_of(self, path: str) -> int:
         """The 1-based line of a field path like ``spec.channels[1].name`` (or its parent)."""
@@ -161,7 +182,7 @@ def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
     if problem is not None:
         yield Problem(name, 0, node.start_mark.line + 1 if node.start_mark else 1, problem)
         return
-    yield from _objects(name, 0, 1, data, node)
+    yield from _objects(name, 0, 1, data, node, None, False)
 
 
 def _compose(text: str) -> yaml.Node | None:
@@ -204,6 +225,7 @@ def _yaml_documents(
                 continue
             line = node.start_mark.line + 1
             built = _build(loader, node) if loader_class is _Loader else None
+            fallback = built is None
             if built is None:  # the pure-Python loader, or YAML the fast builder leaves alone
                 problem = _limits(node)
                 built = problem or (loader.construct_document(node), duplicate_paths(node))
@@ -211,7 +233,8 @@ def _yaml_documents(
                 yield Problem(name, index, line, built)
                 index += 1
                 continue
-            yield from _objects(name, index, line, built[0], node, built[1])
+            shares = loader_class is not _Loader or _BUILDER.aliased or fallback
+            yield from _objects(name, index, line, built[0], node, built[1], shares)
             index += 1
     except yaml.MarkedYAMLError as exc:
         if loader_class is _Loader and _LIBYAML_TOO_DEEP in str(exc.problem):
@@ -251,6 +274,7 @@ def _objects(
     data: Any,
     node: yaml.Node,
     duplicates: tuple[str, ...] | None = None,
+    shares: bool = True,
 ) -> Iterator[Document | Problem]:
     if data is None:
         return  # an empty document, as kubectl skips it
@@ -273,7 +297,7 @@ def _objects(
         for i, item in enumerate(data["items"]):
             item_node = _child(items_node, i) if items_node is not None else None
             item_line = item_node.start_mark.line + 1 if item_node is not None else line
-            yield from _objects(name, index, item_line, item, item_node or node)
+            yield from _objects(name, index, item_line, item, item_node or node, None, shares)
         return
     missing = [
         k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)
@@ -287,7 +311,7 @@ def _objects(
         )
         return
     dupes = duplicate_paths(node) if duplicates is None else duplicates
-    yield Document(name, index, line, data, node, dupes)
+    yield Document(name, index, line, data, node, dupes, shares)
 
 
 def _what(data: Any) -> str:

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
+
 from shared.check.inputs import Problem
 from shared.check.report import Report
 
@@ -39,4 +41,7 @@ def render_json(report: Report) -> str:
         "errors": [problem_dict(p) for p in report.problems],
         "summary": report.summary(),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    try:  # orjson: the same text as json.dumps(indent=2), several times faster
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
+    except (TypeError, orjson.JSONEncodeError):  # e.g. a lone surrogate from the input
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

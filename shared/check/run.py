@@ -8,7 +8,7 @@ from typing import Any
 from shared.check.inputs import Document, Problem
 from shared.check.kinds import CHECK, SKIP, KindFilter, classify
 from shared.check.report import Report, Result, Skipped
-from shared.policy.engine import PolicyEngine, split_api_version
+from shared.policy.engine import PolicyEngine, json_copy, split_api_version
 from shared.policy.verdict import NO_MATCH, Verdict, Violation
 
 ObjectKey = tuple[str, str, str, str]
@@ -63,8 +63,17 @@ def check_documents(
         old_obj = (old or {}).get(key)
         operation = "UPDATE" if old_obj is not None else "CREATE"
         if what == CHECK:
+            # The object was parsed for this check alone: judge it in place (no deep copy)
+            # unless YAML aliases made parts of it shared; an old object may pair with
+            # several new ones, so it is copied.
             verdict = engine.admit(
-                obj, old=old_obj, operation=operation, duplicates=item.duplicates
+                obj,
+                old=json_copy(old_obj)
+                if old_obj is not None and not item.shares_values
+                else old_obj,
+                operation=operation,
+                duplicates=item.duplicates,
+                copy=item.shares_values,
             )
         else:
             verdict = Verdict(

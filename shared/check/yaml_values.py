@@ -49,12 +49,17 @@ class Builder:
         self._nodes = 0
         self._trail: list[str] = []
         self.duplicates: list[tuple[int, str]] = []
+        self._seen: set[int] = set()
+        self.aliased = False
+        """Whether the last document reused a node (a YAML alias): its values share objects."""
 
     def build(self, root: yaml.Node) -> tuple[Any, tuple[str, ...]]:
         """(value, paths of duplicate keys in document order); `Unusual` or `TooBig`."""
         self._nodes = 0
         self._trail = []
         self.duplicates = []
+        self._seen = set()
+        self.aliased = False
         value = self._value(root, 1)
         return value, tuple(p for _, p in sorted(self.duplicates))
 
@@ -84,6 +89,9 @@ class Builder:
             return self._scalar(node)  # type: ignore[arg-type]
         if depth > self.max_depth:
             raise TooBig(f"line {node.start_mark.line + 1}")
+        if id(node) in self._seen:
+            self.aliased = True
+        self._seen.add(id(node))
         if cls is yaml.MappingNode:
             if node.tag != MAP:
                 raise Unusual(node.tag)
