@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,6 +22,7 @@ from shared.check.rules import RuleCatalog
 from shared.check.run import ObjectKey, check_documents, object_key
 from shared.errors import InputError
 from shared.nesting import allow_deep_objects
+from shared.policy.cel_compile import load_grammar
 from shared.policy.engine import FIELD_VALIDATIONS, EngineConfig, PolicyEngine
 
 EXIT_ALLOWED: Final = 0
@@ -147,11 +149,29 @@ def _old_objects(
     return old
 
 
+def grammar_cache(env: Mapping[str, str]) -> Path | None:
+    """Where lark may keep the analysed CEL grammar: a private folder under the user's cache
+    (``$XDG_CACHE_HOME`` or ``~/.cache``), or None when there is none we can trust."""
+    base = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "kagent-substrate"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+    except (OSError, RuntimeError):
+        return None
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return None  # someone else could plant a pickle there
+    return folder / "cel-grammar.lark-cache"
+
+
 def run(args: argparse.Namespace) -> int:
     """Check, print, and return the exit code."""
     if args.paths.count("-") + sum(p == "-" for p in args.old) > 1:
         print("kagent-substrate check: error: stdin (-) can be read only once", file=sys.stderr)
         return EXIT_INPUT
+    cache = grammar_cache(os.environ)
+    if cache is not None:
+        load_grammar(cache)  # 0.4 s less at every start
     try:
         engine = PolicyEngine.from_dir(
             args.crds,

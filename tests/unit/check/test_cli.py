@@ -199,3 +199,19 @@ def test_subprocess_prints_one_json_document_and_no_traceback(tmp_path: Path) ->
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr + proc.stdout
     assert json.loads(proc.stdout)["errors"][0]["line"] == 2
+
+
+def test_cel_grammar_cache_is_private_and_changes_nothing(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("kagent-substrate")
+    bad = write(tmp_path, "bad.yaml", BAD)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "c")}
+    outs = [
+        subprocess.run(
+            [str(exe), "check", "-o", "json", str(bad)], capture_output=True, text=True, env=env
+        )
+        for _ in range(2)  # the first run writes the cache, the second reads it
+    ]
+    cache = tmp_path / "c" / "kagent-substrate" / "cel-grammar.lark-cache"
+    assert cache.is_file() and (cache.parent.stat().st_mode & 0o077) == 0
+    assert outs[0].returncode == outs[1].returncode == 1
+    assert outs[0].stdout == outs[1].stdout and not outs[1].stderr
