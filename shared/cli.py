@@ -18,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "shared.check.cli",
         "offline policy check: the exact admission verdict for manifests",
     ),
+    "test": (
+        "shared.check.suite_cli",
+        "declarative admission tests: manifests with their expected verdicts",
+    ),
     "webhook": ("webhook.cli", "HTTPS admission webhook (POST /validate, POST /mutate)"),
     "controller": ("controller.cli", "reconcile AgentHarness/SandboxAgent onto Agent Substrate"),
     "devstack": ("devstack.cli", "local stand-ins: Kubernetes API, ate-api, router"),

@@ -34,6 +34,8 @@ class Result:
     warnings: tuple[str, ...]
     warning_rules: tuple[str, ...] = ()
     """The rule id of each warning, parallel to ``warnings``."""
+    patch: tuple[dict[str, Any], ...] = ()
+    """The mutation as JSON-patch operations (what the mutating webhook would answer)."""
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of SPEC §9 (plus the 1-based ``document`` and ``operation``)."""

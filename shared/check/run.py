@@ -94,6 +94,7 @@ def check_documents(
                 violations=tuple(v.with_line(item.line_of(v.path)) for v in verdict.violations),
                 warnings=verdict.warnings,
                 warning_rules=verdict.warning_rules,
+                patch=verdict.patch,
             )
         )
     return report
