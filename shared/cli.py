@@ -49,6 +49,7 @@ def _usage() -> str:
     lines = ["usage: kagent-substrate [--version] <command> [options]", "", "commands:"]
     lines += [f"  {name:<{width}}  {desc}" for name, (_, desc) in COMMANDS.items()]
     lines += [f"  {'version':<{width}}  print the version and exit"]
+    lines += [f"  {'completion':<{width}}  print a bash or zsh completion script"]
     lines += ["", "Run 'kagent-substrate <command> --help' for a command's options."]
     return "\n".join(lines)
 
@@ -63,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name in {"--version", "version"}:
         print(f"{DISTRIBUTION} {version()}")
         return 0
+    if name == "completion":
+        from shared import completion
+
+        return completion.main(rest, list(COMMANDS))
     if name not in COMMANDS:
         print(f"kagent-substrate: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return EXIT_USAGE
