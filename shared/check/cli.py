@@ -194,7 +194,17 @@ def run(args: argparse.Namespace) -> int:
     report.problems[:0] = old_report.problems
     catalog = RuleCatalog(engine) if args.output == "sarif" else RuleCatalog()
     out = render(report, args.output, catalog=catalog, verbose=args.verbose)
-    sys.stdout.write(out)
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # e.g. a full disk: the environment, not a bug
+        print(
+            f"kagent-substrate check: error: cannot write the report: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     if report.problems:
         return EXIT_INPUT
     if args.fail_if_empty and not report.results:

@@ -110,14 +110,14 @@ def iter_paths(paths: list[str]) -> Iterator[str | Problem]:
                 str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
             )
             if not found:
-                yield Problem(raw, None, None, f"no *.yaml, *.yml or *.json files under {raw}")
+                yield Problem(raw, None, None, "no *.yaml, *.yml or *.json files in this directory")
             yield from found
         elif path.is_file():
             yield raw
         elif path.exists():
-            yield Problem(raw, None, None, f"{raw} is not a regular file or directory")
+            yield Problem(raw, None, None, "not a regular file or directory")
         else:
-            yield Problem(raw, None, None, f"{raw}: no such file or directory")
+            yield Problem(raw, None, None, "no such file or directory")
 
 
 def read_text(path: str, stdin: BinaryIO | None = None) -> str | Problem:
@@ -129,11 +129,11 @@ def read_text(path: str, stdin: BinaryIO | None = None) -> str | Problem:
         else:
             data = Path(path).read_bytes()
     except OSError as exc:
-        return Problem(name, None, None, f"cannot read {name}: {exc.strerror or exc}")
+        return Problem(name, None, None, f"cannot read: {exc.strerror or exc}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return Problem(name, None, None, f"{name} is not UTF-8 text (byte {exc.start})")
+        return Problem(name, None, None, f"not UTF-8 text (byte {exc.start})")
 
 
 _C1: Final = re.compile("[\x7f-\x9f]")

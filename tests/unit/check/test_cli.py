@@ -215,3 +215,24 @@ def test_cel_grammar_cache_is_private_and_changes_nothing(tmp_path: Path) -> Non
     assert cache.is_file() and (cache.parent.stat().st_mode & 0o077) == 0
     assert outs[0].returncode == outs[1].returncode == 1
     assert outs[0].stdout == outs[1].stdout and not outs[1].stderr
+
+
+def test_write_error_is_not_reported_as_a_bug(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("kagent-substrate")
+    good = write(tmp_path, "good.yaml", GOOD)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [str(exe), "check", str(good)], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert proc.returncode == 3
+    assert "cannot write the report: No space left on device" in proc.stderr
+    assert "bug" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_messages_do_not_repeat_the_file_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "missing.yaml")
+    _, out, _ = run(capsys, missing)
+    assert f"{missing}: error: no such file or directory" in out
+    assert out.count(missing) == 1
