@@ -59,11 +59,23 @@ def _bundled_in(wheel: Path, name: str) -> dict[str, bytes]:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build = tmp_path_factory.mktemp("build")
     src = build / "src"  # a clean copy: no build/ or egg-info from earlier runs
-    shutil.copytree(
-        ROOT, src,
-        ignore=shutil.ignore_patterns(".venv", ".tools", ".git", "build", "dist", "*.egg-info",
-                                      "__pycache__", ".*_cache", ".hypothesis", "tests"),
-    )  # fmt: skip
+    skip = shutil.ignore_patterns(
+        ".venv",
+        ".tools",
+        ".git",
+        "build",
+        "dist",
+        "*.egg-info",
+        "__pycache__",
+        ".*_cache",
+        ".hypothesis",
+    )
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        top = {"tests"} if Path(folder) == ROOT else set()  # the repo's tests, not examples/tests
+        return set(skip(folder, names)) | (top & set(names))
+
+    shutil.copytree(ROOT, src, ignore=ignore)
     return _build_wheel(src, build / "dist")
 
 
