@@ -1,8 +1,10 @@
 """ControllerConfig: every setting of `kagent-substrate controller`, from flags and env vars.
 
-Each flag can also be set by an environment variable: the flag name upper-cased with ``-`` as
-``_`` (``--substrate-ate-api-endpoint`` <- ``SUBSTRATE_ATE_API_ENDPOINT``). An explicit flag
-wins over the environment. Durations accept Go syntax (``30s``, ``5m``, ``1h30m``).
+Each flag can also be set by an environment variable: ``KAGENT_SUBSTRATE_CONTROLLER_`` plus the
+flag name upper-cased with ``-`` as ``_`` (``--substrate-ate-api-endpoint`` <-
+``KAGENT_SUBSTRATE_CONTROLLER_SUBSTRATE_ATE_API_ENDPOINT``), like the webhook's
+``KAGENT_SUBSTRATE_WEBHOOK_*``; the prefix keeps a stray ``NAMESPACE`` or ``WORKERS`` in a pod's
+environment from changing the controller silently. An explicit flag wins over the environment. Durations accept Go syntax (``30s``, ``5m``, ``1h30m``).
 """
 
 from __future__ import annotations
@@ -160,8 +162,11 @@ def parse_duration(text: str, flag: str) -> float:
     raise InputError(f"{flag}: invalid duration {text!r}; use e.g. 30s, 5m or 1h30m")
 
 
+ENV_PREFIX = "KAGENT_SUBSTRATE_CONTROLLER_"
+
+
 def _flag(parser: argparse.ArgumentParser, name: str, env: Mapping[str, str], **kw: object) -> None:
-    env_name = name.lstrip("-").upper().replace("-", "_")
+    env_name = ENV_PREFIX + name.lstrip("-").upper().replace("-", "_")
     default = kw.pop("default", None)
     if env.get(env_name, "").strip():
         default = env[env_name].strip()

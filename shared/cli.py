@@ -8,6 +8,7 @@ the layers stay clean (this file never imports a subcommand at module level).
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +17,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": (
         "shared.check.cli",
         "offline policy check: the exact admission verdict for manifests",
+    ),
+    "test": (
+        "shared.check.suite_cli",
+        "declarative admission tests: manifests with their expected verdicts",
     ),
     "webhook": ("webhook.cli", "HTTPS admission webhook (POST /validate, POST /mutate)"),
     "controller": ("controller.cli", "reconcile AgentHarness/SandboxAgent onto Agent Substrate"),
@@ -28,12 +33,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 EXIT_USAGE = 2
+DISTRIBUTION = "kagent-substrate"
+
+
+def version() -> str:
+    """The installed distribution's version (``unknown`` when run from a bare source tree)."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _usage() -> str:
     width = max(len(name) for name in COMMANDS)
-    lines = ["usage: kagent-substrate <command> [options]", "", "commands:"]
+    lines = ["usage: kagent-substrate [--version] <command> [options]", "", "commands:"]
     lines += [f"  {name:<{width}}  {desc}" for name, (_, desc) in COMMANDS.items()]
+    lines += [f"  {'version':<{width}}  print the version and exit"]
+    lines += [f"  {'completion':<{width}}  print a bash or zsh completion script"]
     lines += ["", "Run 'kagent-substrate <command> --help' for a command's options."]
     return "\n".join(lines)
 
@@ -45,6 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_usage())
         return 0 if args else EXIT_USAGE
     name, rest = args[0], args[1:]
+    if name in {"--version", "version"}:
+        print(f"{DISTRIBUTION} {version()}")
+        return 0
+    if name == "completion":
+        from shared import completion
+
+        return completion.main(rest, list(COMMANDS))
     if name not in COMMANDS:
         print(f"kagent-substrate: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return EXIT_USAGE

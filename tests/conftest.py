@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from shared.nesting import allow_deep_objects
+
+# The command lines raise the recursion limit for objects as deep as the API server accepts
+# (shared/nesting.py); tests that call them in-process must not change it mid-test (hypothesis
+# refuses that), so the test process raises it once, at import.
+allow_deep_objects()
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="run long (opt-in) tests too")

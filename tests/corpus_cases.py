@@ -1,14 +1,18 @@
-"""The verdict corpus: `tests/corpus/*.yaml`, each opening with its expected verdict.
+"""The verdict corpus: `tests/corpus/kagent-substrate-test.yaml`, a `kagent-substrate test`
+file that lists every manifest of `tests/corpus/` with its expected verdict and messages.
 
-Header lines: ``# expect: allowed|denied|error``, ``# violation: <exact message>`` (the set must
-match exactly), ``# violation-contains: <substring>``, ``# warning: <substring>``,
-``# old: old/<file>.yaml`` (evaluate as UPDATE). Shared by the `check` and webhook tests.
+Each `Case` keeps the shape other test tiers read: ``path`` is the file holding the one
+manifest, ``old`` the old object (UPDATE) or None, ``expect`` allowed|denied|error,
+``violations`` the exact messages, ``contains`` substrings of further violations,
+``warnings`` substrings of warnings, ``id`` the manifest's path in the corpus.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from shared.check.suite import TEST_FILE, load_test_file
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -27,35 +31,16 @@ class Case:
         return str(self.path.relative_to(CORPUS))
 
 
-def load_case(path: Path) -> Case:
-    case = Case(path)
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if not line.startswith("#"):
-            if line.strip() and not line.startswith("---"):
-                break
-            continue
-        key, _, value = line[1:].strip().partition(":")
-        value = value.strip()
-        if key == "expect":
-            case.expect = value
-        elif key == "violation":
-            case.violations.append(value)
-        elif key == "violation-contains":
-            case.contains.append(value)
-        elif key == "warning":
-            case.warnings.append(value)
-        elif key == "old":
-            case.old = path.parent / value
-    return case
-
-
 def cases() -> list[Case]:
-    """Every corpus case (old objects are inputs, not cases)."""
-    found = [
-        load_case(p)
-        for p in sorted(CORPUS.rglob("*"))
-        if p.is_file()
-        and p.suffix in (".yaml", ".yml", ".json")
-        and "old" not in p.relative_to(CORPUS).parts
+    """Every corpus case, in the test file's order."""
+    return [
+        Case(
+            path=c.resource,
+            expect=c.expect,
+            violations=list(c.violations or ()),
+            contains=list(c.contains),
+            warnings=list(c.warnings),
+            old=c.old,
+        )
+        for c in load_test_file(CORPUS / TEST_FILE).cases
     ]
-    return [c for c in found if c.expect]

@@ -22,6 +22,7 @@ from shared.serving.limits import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
 )
+from shared.nesting import allow_deep_objects
 from webhook.config import WebhookConfig
 
 ENV_PREFIX: Final = "KAGENT_SUBSTRATE_WEBHOOK_"
@@ -31,20 +32,33 @@ EXIT_INTERNAL: Final = 3
 log = logging.getLogger(__name__)
 
 
+class _BadValue(argparse.ArgumentTypeError, ValueError):
+    """A flag or env value that does not parse; argparse prints its message as is."""
+
+
 def _bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
         return True
     if value in ("0", "false", "no", "off", ""):
         return False
-    raise ValueError(f"expected true or false, got {text!r}")
+    raise _BadValue(f"expected true or false, got {text!r}")
+
+
+def _number(kind: Callable[[str], Any], text: str) -> Any:
+    """``int``/``float`` of ``text`` with a message that names no Python internals."""
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise _BadValue(f"expected {what}, got {text!r}") from None
 
 
 def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
-        value = kind(text)
+        value = _number(kind, text)
         if value <= 0:
-            raise ValueError(f"must be > 0, got {text!r}")
+            raise _BadValue(f"must be > 0, got {text!r}")
         return value
 
     parse.__name__ = kind.__name__
@@ -52,9 +66,9 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def _port(text: str) -> int:
-    value = int(text)
+    value: int = _number(int, text)
     if not 0 <= value <= 65535:
-        raise ValueError(f"must be a port number 0-65535, got {text!r}")
+        raise _BadValue(f"must be a port number 0-65535, got {text!r}")
     return value
 
 
@@ -77,7 +91,7 @@ _FLAGS: Final[tuple[tuple[str, str, Callable[[str], Any], Any, str], ...]] = (
     ("--kubeconfig", "kubeconfig", Path, None, "self-signed: kubeconfig for caBundle patching (default: in-cluster when in a pod, else none: not patched)"),
     ("--request-timeout", "request_timeout", _positive(float), 8.0, "per-request deadline in seconds; keep it below the webhooks' timeoutSeconds"),
     ("--cert-poll-interval", "cert_poll_interval", _positive(float), 2.0, "seconds between checks of the certificate files"),
-    ("--shutdown-delay", "shutdown_delay", float, 0.0, "seconds to keep serving (not ready) after SIGTERM"),
+    ("--shutdown-delay", "shutdown_delay", lambda t: _number(float, t), 0.0, "seconds to keep serving (not ready) after SIGTERM"),
     ("--shutdown-timeout", "shutdown_timeout", _positive(float), 15.0, "seconds in-flight reviews get to finish after SIGTERM"),
     ("--header-timeout", "header_timeout", _positive(float), DEFAULT_HEADER_TIMEOUT, "seconds a connection gets from accept to complete its first request's headers (TLS handshake included)"),
     ("--idle-timeout", "idle_timeout", _positive(float), DEFAULT_IDLE_TIMEOUT, "seconds a kept-alive connection may wait for its next request"),
@@ -194,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kagent-substrate webhook: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     logs.setup(config.log_format, config.log_level)
+    allow_deep_objects()  # objects as deep as the API server's decoder accepts (10,000 levels)
     from webhook.server import serve  # aiohttp and the engine load only when serving
     from webhook.workers import run_workers
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from shared.errors import InputError
-from shared.policy.engine import PolicyEngine, split_api_version
+from shared.policy.engine import FIELD_VALIDATIONS, PolicyEngine, split_api_version
 from shared.policy.verdict import Verdict, Violation
 
 API_VERSIONS: Final = frozenset({"admission.k8s.io/v1", "admission.k8s.io/v1beta1"})
@@ -38,6 +39,8 @@ class Request:
     namespace: str | None
     name: str
     dry_run: bool
+    field_validation: str | None = None
+    """``request.options.fieldValidation`` (Strict, Warn, Ignore) when the API server sent it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,14 @@ def parse_request(data: Any) -> Request:
         namespace=namespace if isinstance(namespace, str) and namespace else None,
         name=name if isinstance(name, str) else "",
         dry_run=bool(req.get("dryRun")),
+        field_validation=_field_validation(req.get("options")),
     )
+
+
+def _field_validation(options: Any) -> str | None:
+    """The request's fieldValidation; None (the engine's default, Strict) when absent."""
+    mode = options.get("fieldValidation") if isinstance(options, dict) else None
+    return mode if mode in FIELD_VALIDATIONS else None
 
 
 def _with_kind(obj: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -155,16 +165,32 @@ def _object_name(obj: dict[str, Any], req: Request) -> str:
     return req.name
 
 
-def review(engine: PolicyEngine, data: Any, *, mutate: bool) -> Outcome:
-    """Answer one AdmissionReview: validation (``mutate=False``) or mutation (``mutate=True``)."""
+def review(
+    engine: PolicyEngine,
+    data: Any,
+    *,
+    mutate: bool,
+    duplicates: Callable[[Any], tuple[str, ...]] | None = None,
+) -> Outcome:
+    """Answer one AdmissionReview: validation (``mutate=False``) or mutation (``mutate=True``).
+
+    ``duplicates`` maps ``request.object`` to the paths of fields its body gave twice.
+    """
     req = parse_request(data)
+    twice = duplicates(req.obj) if duplicates is not None and req.obj is not None else ()
     obj = req.obj if req.obj is not None else (req.old or {})
     obj = _with_kind(obj, data)
     name = _object_name(obj, req)
     namespace = req.namespace or engine.config.default_namespace
     # The request was decoded for this review alone: judge it in place (no deep copy).
     verdict = engine.admit(
-        obj, old=req.old, operation=req.operation, namespace=req.namespace, copy=False
+        obj,
+        old=req.old,
+        operation=req.operation,
+        namespace=req.namespace,
+        copy=False,
+        field_validation=req.field_validation,
+        duplicates=twice,
     )
     kind = str(obj.get("kind", "")) if not verdict.skipped and obj.get("kind") else OTHER
     response: dict[str, Any] = {"uid": req.uid, "allowed": True}

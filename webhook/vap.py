@@ -22,8 +22,9 @@ from typing import Any, Final
 
 import yaml
 
+from shared import bundled
 from shared.errors import InputError
-from shared.policy.engine import DEFAULT_CRD_DIR, load_crds
+from shared.policy.engine import load_crds
 
 _IDENT: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _API: Final = "admissionregistration.k8s.io/v1"
@@ -162,7 +163,7 @@ def _policy_name(crd: dict[str, Any], version: str) -> str:
 def export_policies(crd_dir: Path | None = None) -> PolicySet:
     """Build one policy + binding per served CRD version of ``crd_dir`` (default: built in)."""
     result = PolicySet()
-    for crd in load_crds(crd_dir or DEFAULT_CRD_DIR):
+    for crd in load_crds(crd_dir or bundled.crd_dir()):
         spec = crd.get("spec") or {}
         for version in spec.get("versions") or ():
             if not version.get("served", True):

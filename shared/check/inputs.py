@@ -3,7 +3,10 @@
 YAML is parsed with libyaml (the C loader) into nodes that carry marks, then constructed into
 plain JSON-like values the way Kubernetes reads YAML (timestamps stay strings). Hostile input
 is refused with a clear message instead of a crash: documents over the API server's 3 MiB
-request limit, nesting deeper than `MAX_DEPTH`, alias bombs, duplicate keys.
+request limit, nesting deeper than the API server's 10,000 levels (`shared.nesting`), alias
+bombs. A key given twice keeps its last value, as the API server's decoder does; the paths of
+such duplicate fields travel with the document so the engine reports them per
+``--field-validation`` (an error under Strict, kubectl's default).
 """
 
 from __future__ import annotations
@@ -11,15 +14,18 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import yaml
 
+from shared.check.yaml_values import Builder, TooBig, Unusual
+from shared.nesting import MAX_NESTING, TOO_DEEP_TEXT, depth_exceeds
+
 MAX_DOCUMENT_BYTES: Final = 3 * 1024 * 1024
-MAX_DEPTH: Final = 100
+MAX_DEPTH: Final = MAX_NESTING
 MAX_EXPANDED_NODES: Final = 200_000
 SUFFIXES: Final = (".yaml", ".yml", ".json")
 STDIN: Final = "<stdin>"
@@ -27,13 +33,39 @@ STDIN: Final = "<stdin>"
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_RESOLVED: dict[tuple[Any, Any, Any], str] = {}
+_RESOLVED_LIMIT: Final = 100_000
+
+
 class _Loader(_Base):  # type: ignore[misc,valid-type]
-    """libyaml's safe loader, with timestamps kept as strings (as sigs.k8s.io/yaml does)."""
+    """libyaml's safe loader, with timestamps kept as strings (as sigs.k8s.io/yaml does).
+
+    libyaml's composer asks the (Python) resolver for the tag of every node; the answer depends
+    only on the arguments, so it is remembered (keys and many values repeat across documents).
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        try:
+            return _RESOLVED[key]
+        except KeyError:
+            tag: str = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) < _RESOLVED_LIMIT:
+                _RESOLVED[key] = tag
+            return tag
 
 
-_Loader.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
-)
+class _DeepLoader(yaml.SafeLoader):
+    """The pure-Python loader, for documents nested deeper than libyaml's 1,000 levels."""
+
+
+def _timestamp_as_string(loader: yaml.SafeLoader, node: Any) -> Any:
+    return loader.construct_scalar(node)
+
+
+for _cls in (_Loader, _DeepLoader):
+    _cls.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
+_LIBYAML_TOO_DEEP: Final = "exceeded maximum nesting depth"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +77,11 @@ class Document:
     line: int
     obj: Any
     node: yaml.Node
+    duplicates: tuple[str, ...] = ()
+    """Paths of fields given twice (the last value was kept), e.g. ``spec.backend``."""
+    shares_values: bool = True
+    """Whether parts of ``obj`` may be the same Python object (YAML aliases): then whoever
+    changes it in place must copy it first."""
 
     def line_of(self, path: str) -> int:
         """The 1-based line of a field path like ``spec.channels[1].name`` (or its parent)."""
@@ -73,14 +110,14 @@ def iter_paths(paths: list[str]) -> Iterator[str | Problem]:
                 str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
             )
             if not found:
-                yield Problem(raw, None, None, f"no *.yaml, *.yml or *.json files under {raw}")
+                yield Problem(raw, None, None, "no *.yaml, *.yml or *.json files in this directory")
             yield from found
         elif path.is_file():
             yield raw
         elif path.exists():
-            yield Problem(raw, None, None, f"{raw} is not a regular file or directory")
+            yield Problem(raw, None, None, "not a regular file or directory")
         else:
-            yield Problem(raw, None, None, f"{raw}: no such file or directory")
+            yield Problem(raw, None, None, "no such file or directory")
 
 
 def read_text(path: str, stdin: BinaryIO | None = None) -> str | Problem:
@@ -92,11 +129,11 @@ def read_text(path: str, stdin: BinaryIO | None = None) -> str | Problem:
         else:
             data = Path(path).read_bytes()
     except OSError as exc:
-        return Problem(name, None, None, f"cannot read {name}: {exc.strerror or exc}")
+        return Problem(name, None, None, f"cannot read: {exc.strerror or exc}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return Problem(name, None, None, f"{name} is not UTF-8 text (byte {exc.start})")
+        return Problem(name, None, None, f"not UTF-8 text (byte {exc.start})")
 
 
 _C1: Final = re.compile("[\x7f-\x9f]")
@@ -132,17 +169,12 @@ def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
         )
         return
     except RecursionError:
-        yield Problem(
-            name,
-            0,
-            1,
-            f"document is nested deeper than {MAX_DEPTH} levels; no Kubernetes object is that deep",
-        )
+        yield Problem(name, 0, 1, f"document is {TOO_DEEP_TEXT}")
         return
-    try:
-        node = yaml.compose(_escape_c1(text), Loader=_Loader)
-    except yaml.YAMLError:
-        node = None
+    if depth_exceeds(data):
+        yield Problem(name, 0, 1, f"document is {TOO_DEEP_TEXT}")
+        return
+    node = _compose(_escape_c1(text))
     if node is None:  # YAML refuses some valid JSON (an escaped lone surrogate): no lines
         mark = yaml.Mark(name, 0, 0, 0, None, 0)
         node = yaml.ScalarNode("tag:yaml.org,2002:str", "", mark, mark)
@@ -150,7 +182,19 @@ def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
     if problem is not None:
         yield Problem(name, 0, node.start_mark.line + 1 if node.start_mark else 1, problem)
         return
-    yield from _objects(name, 0, 1, data, node)
+    yield from _objects(name, 0, 1, data, node, None, False)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree of one document (for lines), or None when YAML cannot read it."""
+    for loader in (_Loader, _DeepLoader):
+        try:
+            node: yaml.Node | None = yaml.compose(text, Loader=loader)
+            return node
+        except yaml.YAMLError as exc:
+            if _LIBYAML_TOO_DEEP not in str(exc):
+                return None
+    return None
 
 
 def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
@@ -160,21 +204,41 @@ def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
         if stripped.startswith(("{", "[")):
             yield from _json_document(name, text)
             return
-    loader = _Loader(text)
+    deep_from = yield from _yaml_documents(name, text, _Loader, 0)
+    if deep_from is not None:  # libyaml stops at 1,000 levels; the API server reads 10,000
+        yield from _yaml_documents(name, text, _DeepLoader, deep_from)
+
+
+def _yaml_documents(
+    name: str, text: str, loader_class: type[yaml.SafeLoader], start: int
+) -> Generator[Document | Problem, None, int | None]:
+    """Documents ``start``… of a YAML stream; returns the index where libyaml gave up on
+    nesting (to go on with the pure-Python loader), else None."""
+    loader = loader_class(text)
     index = 0
     try:
         while loader.check_node():
             node = loader.get_node()
-            line = node.start_mark.line + 1
-            problem = _limits(node)
-            if problem is not None:
-                yield Problem(name, index, line, problem)
+            assert node is not None  # check_node said there is one
+            if index < start:
                 index += 1
                 continue
-            data = loader.construct_document(node)
-            yield from _objects(name, index, line, data, node)
+            line = node.start_mark.line + 1
+            built = _build(loader, node) if loader_class is _Loader else None
+            fallback = built is None
+            if built is None:  # the pure-Python loader, or YAML the fast builder leaves alone
+                problem = _limits(node)
+                built = problem or (loader.construct_document(node), duplicate_paths(node))
+            if isinstance(built, str):
+                yield Problem(name, index, line, built)
+                index += 1
+                continue
+            shares = loader_class is not _Loader or _BUILDER.aliased or fallback
+            yield from _objects(name, index, line, built[0], node, built[1], shares)
             index += 1
     except yaml.MarkedYAMLError as exc:
+        if loader_class is _Loader and _LIBYAML_TOO_DEEP in str(exc.problem):
+            return index
         mark = exc.problem_mark or exc.context_mark
         where = mark.line + 1 if mark is not None else None
         what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
@@ -183,31 +247,57 @@ def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
         yield Problem(name, index, None, f"invalid YAML: {exc}")
     finally:
         loader.dispose()
+    return None
+
+
+_BUILDER: Final = Builder(MAX_DEPTH, MAX_EXPANDED_NODES)
+
+
+def _build(loader: Any, node: yaml.Node) -> tuple[Any, tuple[str, ...]] | str | None:
+    """(value, duplicate paths) by the fast builder; a problem text; None to use PyYAML's."""
+    size = node.end_mark.index - node.start_mark.index
+    if size > MAX_DOCUMENT_BYTES:
+        return _limits(node)
+    try:
+        return _BUILDER.build(node)
+    except TooBig as exc:
+        text = str(exc)
+        return f"document is {TOO_DEEP_TEXT} ({text})" if text.startswith("line ") else text
+    except Unusual:
+        return None
 
 
 def _objects(
-    name: str, index: int, line: int, data: Any, node: yaml.Node
+    name: str,
+    index: int,
+    line: int,
+    data: Any,
+    node: yaml.Node,
+    duplicates: tuple[str, ...] | None = None,
+    shares: bool = True,
 ) -> Iterator[Document | Problem]:
     if data is None:
         return  # an empty document, as kubectl skips it
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
         yield Problem(
             name,
             index,
             line,
-            f"document {index} is {kind}, not a Kubernetes object (a mapping with apiVersion and kind)",
+            f"document {index + 1} is {_what(data)}, not a Kubernetes object "
+            "(a mapping with apiVersion and kind)",
         )
         return
     if data.get("kind") == "List" and "items" in data and not isinstance(data["items"], list):
-        yield Problem(name, index, line, f"document {index} is a List whose items is not a list")
+        yield Problem(
+            name, index, line, f"document {index + 1} is a List whose items is not a list"
+        )
         return
     if data.get("kind") == "List" and isinstance(data.get("items"), list):
         items_node = _child(node, "items")
         for i, item in enumerate(data["items"]):
             item_node = _child(items_node, i) if items_node is not None else None
             item_line = item_node.start_mark.line + 1 if item_node is not None else line
-            yield from _objects(name, index, item_line, item, item_node or node)
+            yield from _objects(name, index, item_line, item, item_node or node, None, shares)
         return
     missing = [
         k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)
@@ -220,11 +310,23 @@ def _objects(
             f"{' and '.join(missing)} must be set to strings (e.g. apiVersion: kagent.dev/v1alpha2, kind: AgentHarness)",
         )
         return
-    yield Document(name, index, line, data, node)
+    dupes = duplicate_paths(node) if duplicates is None else duplicates
+    yield Document(name, index, line, data, node, dupes, shares)
+
+
+def _what(data: Any) -> str:
+    """``a list``, ``a string``: a YAML value's kind in words (no Python type names)."""
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, bool):
+        return "a boolean"
+    if isinstance(data, int | float):
+        return "a number"
+    return "a string" if isinstance(data, str) else "a scalar value"
 
 
 def _limits(root: yaml.Node) -> str | None:
-    """Size, depth, alias-expansion and duplicate-key checks, iteratively (no recursion)."""
+    """Size, depth and alias-expansion checks, iteratively (no recursion)."""
     size = root.end_mark.index - root.start_mark.index
     if size > MAX_DOCUMENT_BYTES:
         return (
@@ -239,19 +341,39 @@ def _limits(root: yaml.Node) -> str | None:
         if expanded > MAX_EXPANDED_NODES:
             return f"document expands to more than {MAX_EXPANDED_NODES} nodes (excessive aliasing?)"
         if depth > MAX_DEPTH:
-            return f"document is nested deeper than {MAX_DEPTH} levels (line {node.start_mark.line + 1}); no Kubernetes object is that deep"
+            return f"document is {TOO_DEEP_TEXT} (line {node.start_mark.line + 1})"
         if isinstance(node, yaml.MappingNode):
-            keys: dict[str, int] = {}
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    here = key.start_mark.line + 1
-                    if key.value in keys:
-                        return f'duplicate key "{key.value}" at line {here} (first at line {keys[key.value]})'
-                    keys[key.value] = here
-                stack.append((value, depth + 1))
+            stack.extend(
+                (v, depth + 1) for _, v in node.value if not isinstance(v, yaml.ScalarNode)
+            )
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, depth + 1) for item in node.value)
+            stack.extend((v, depth + 1) for v in node.value if not isinstance(v, yaml.ScalarNode))
     return None
+
+
+def duplicate_paths(root: yaml.Node) -> tuple[str, ...]:
+    """Paths of keys given twice in a mapping (``spec.backend``), in document order."""
+    found: list[tuple[int, str]] = []
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                text = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                here = f"{path}.{text}" if path else text
+                if text in seen:
+                    found.append((key.start_mark.index, here))
+                seen.add(text)
+                if not isinstance(value, yaml.ScalarNode):
+                    stack.append((value, here))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(
+                (v, f"{path}[{i}]")
+                for i, v in enumerate(node.value)
+                if not isinstance(v, yaml.ScalarNode)
+            )
+    return tuple(p for _, p in sorted(found))
 
 
 def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
@@ -261,7 +383,7 @@ def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
             return child
         return None
     if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
+        for k, v in reversed(node.value):  # the last of duplicate keys is the value kept
             if isinstance(k, yaml.ScalarNode) and k.value == key:
                 found: yaml.Node = v
                 return found
@@ -270,7 +392,7 @@ def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
 
 def _key_line(node: yaml.Node, key: str) -> int | None:
     if isinstance(node, yaml.MappingNode):
-        for k, _ in node.value:
+        for k, _ in reversed(node.value):
             if isinstance(k, yaml.ScalarNode) and k.value == key:
                 return int(k.start_mark.line) + 1
     return None

@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared.check.inputs import Document, Problem
-from shared.check.report import Report, Result
-from shared.policy.engine import PolicyEngine, split_api_version
+from shared.check.kinds import CHECK, SKIP, KindFilter, classify
+from shared.check.report import Report, Result, Skipped
+from shared.policy.engine import PolicyEngine, json_copy, split_api_version
+from shared.policy.verdict import NO_MATCH, Verdict, Violation
 
 ObjectKey = tuple[str, str, str, str]
 
@@ -29,24 +31,55 @@ def check_documents(
     engine: PolicyEngine,
     items: Iterable[Document | Problem],
     old: dict[ObjectKey, dict[str, Any]] | None = None,
+    kinds: KindFilter | None = None,
 ) -> Report:
     """Verdicts for every governed document; problems and skipped kinds are counted."""
     report = Report()
     default_ns = engine.config.default_namespace
+    kinds = kinds or KindFilter()
     for item in items:
         if isinstance(item, Problem):
             report.problems.append(item)
             continue
         obj = item.obj
-        if not engine.governs(obj["apiVersion"], obj["kind"]):
-            report.skipped += 1
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        assert isinstance(meta, dict)
+        what = classify(engine, obj["apiVersion"], obj["kind"], kinds)
+        if what == SKIP:
+            report.skipped.append(
+                Skipped(
+                    file=item.file,
+                    index=item.index,
+                    line=item.line,
+                    api_version=obj["apiVersion"],
+                    kind=obj["kind"],
+                    namespace=str(meta.get("namespace") or default_ns),
+                    name=str(meta.get("name") or meta.get("generateName") or ""),
+                    reason="not a kind kagent-substrate checks",
+                )
+            )
             continue
         key = object_key(obj, default_ns)
         old_obj = (old or {}).get(key)
         operation = "UPDATE" if old_obj is not None else "CREATE"
-        verdict = engine.admit(obj, old=old_obj, operation=operation)
-        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        assert isinstance(meta, dict)
+        if what == CHECK:
+            # The object was parsed for this check alone: judge it in place (no deep copy)
+            # unless YAML aliases made parts of it shared; an old object may pair with
+            # several new ones, so it is copied.
+            verdict = engine.admit(
+                obj,
+                old=json_copy(old_obj)
+                if old_obj is not None and not item.shares_values
+                else old_obj,
+                operation=operation,
+                duplicates=item.duplicates,
+                copy=item.shares_values,
+            )
+        else:
+            verdict = Verdict(
+                allowed=False,
+                violations=(Violation("kind", NO_MATCH, what, "input:kind", line=item.line),),
+            )
         report.results.append(
             Result(
                 file=item.file,
@@ -60,6 +93,8 @@ def check_documents(
                 operation=operation,
                 violations=tuple(v.with_line(item.line_of(v.path)) for v in verdict.violations),
                 warnings=verdict.warnings,
+                warning_rules=verdict.warning_rules,
+                patch=verdict.patch,
             )
         )
     return report

@@ -41,12 +41,14 @@ def _credentials(
                 yield i, ch, block, key, label, cred
 
 
-def agentharness_rules(obj: dict[str, Any], namespace: str) -> tuple[list[Violation], list[str]]:
-    """W1-W6 for an AgentHarness: (violations, warnings)."""
+def agentharness_rules(
+    obj: dict[str, Any], namespace: str
+) -> tuple[list[Violation], list[tuple[str, str]]]:
+    """W1-W6 for an AgentHarness: (violations, warnings as (rule id, text))."""
     spec = _dict(obj.get("spec"))
     substrate = spec.get("runtime") == "substrate"
     violations: list[Violation] = []
-    warnings: list[str] = []
+    warnings: list[tuple[str, str]] = []
 
     for i, channel, block, key, label, cred in _credentials(spec):
         w1 = substrate and _dict(cred.get("valueFrom")).get("type") == "ConfigMap"
@@ -66,9 +68,12 @@ def agentharness_rules(obj: dict[str, Any], namespace: str) -> tuple[list[Violat
             )
         if "value" in cred:  # W5
             warnings.append(
-                f'{path}.value: channel "{name}" has an inline {label}; anyone who can read this '
-                f"AgentHarness can read it. Store it in a Secret and use {path}.valueFrom "
-                "with type: Secret"
+                (
+                    "webhook:W5",
+                    f'{path}.value: channel "{name}" has an inline {label}; anyone who can read this '
+                    f"AgentHarness can read it. Store it in a Secret and use {path}.valueFrom "
+                    "with type: Secret",
+                )
             )
 
     seen: dict[str, tuple[int, str]] = {}  # W2
@@ -122,15 +127,51 @@ def agentharness_rules(obj: dict[str, Any], namespace: str) -> tuple[list[Violat
         sub = _dict(spec.get("substrate"))
         if "gatewayToken" in sub:  # W5
             warnings.append(
-                "spec.substrate.gatewayToken: an inline gateway token is readable by anyone who can "
-                'read this AgentHarness; store it in a Secret (key "token") and use '
-                "spec.substrate.gatewayTokenSecretRef"
+                (
+                    "webhook:W5",
+                    "spec.substrate.gatewayToken: an inline gateway token is readable by anyone "
+                    'who can read this AgentHarness; store it in a Secret (key "token") and use '
+                    "spec.substrate.gatewayTokenSecretRef",
+                )
             )
         for field in ("image", "network"):  # W6
             if field in spec:
-                warnings.append(f"spec.{field} is ignored by the substrate runtime")
+                warnings.append(("webhook:W6", f"spec.{field} is ignored by the substrate runtime"))
     return violations, warnings
 
+
+#: rule id -> (short description, help): for reports (SARIF rule metadata, docs/policy.md)
+DESCRIPTIONS: Final = {
+    "webhook:W1": (
+        "Channel credential from a ConfigMap on the substrate runtime",
+        "Agent Substrate can only inject Secret references into an actor: put the token in a "
+        "Secret and use valueFrom.type: Secret.",
+    ),
+    "webhook:W2": (
+        "Two channel names map to the same environment variables",
+        "Channel names are normalised into KAGENT_SB_CH_<NAME>_* variables (tg-1 and tg_1 "
+        "collide): rename one of the channels.",
+    ),
+    "webhook:W3": (
+        "spec.env source the substrate runtime cannot apply",
+        "On substrate only literal values and secretKeyRef reach the actor: use value or "
+        "secretKeyRef instead of configMapKeyRef, fieldRef, resourceFieldRef or fileKeyRef.",
+    ),
+    "webhook:W4": (
+        "modelConfigRef in another namespace on the substrate runtime",
+        "ate-api resolves the ModelConfig's API-key Secret in the harness namespace: copy the "
+        "ModelConfig there and reference it by name.",
+    ),
+    "webhook:W5": (
+        "Inline token in the manifest",
+        "Anyone who can read the object can read an inline token: store it in a Secret and "
+        "reference it (gatewayTokenSecretRef, valueFrom.type: Secret).",
+    ),
+    "webhook:W6": (
+        "Field ignored by the substrate runtime",
+        "spec.image and spec.network do not apply on substrate; use spec.substrate.workloadImage.",
+    ),
+}
 
 #: kind -> rule function
 RULES: Final = {("kagent.dev", "AgentHarness"): agentharness_rules}

@@ -16,6 +16,7 @@ from shared.policy.schema import (
     ABSENT,
     Context,
     Node,
+    Rule,
     SchemaError,
     blocked_violation,
     compile_schema,
@@ -112,6 +113,21 @@ class CRDValidator:
     def served_versions(self) -> list[str]:
         """Names of served versions, in CRD order."""
         return [v.name for v in self._versions.values() if v.served]
+
+    def cel_rules(self) -> list[Rule]:
+        """Every compiled CEL rule of the served versions (for rule catalogs), in schema order."""
+        found: dict[str, Rule] = {}
+        for version in self._versions.values():
+            if not version.served:
+                continue
+            stack = [version.root]
+            while stack:
+                node = stack.pop()
+                found.update((r.rule_id, r) for r in node.rules if r.rule_id not in found)
+                children = [*(node.properties or {}).values(), node.additional, node.items]
+                children += [*node.all_of, *node.any_of, *node.one_of, node.not_]
+                stack.extend(reversed([c for c in children if c is not None]))
+        return list(found.values())
 
     @property
     def storage_version(self) -> str:

@@ -9,21 +9,27 @@ built; ``admit`` never reads the cluster.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
 
+from shared import bundled
 from shared.errors import InputError
 from shared.policy.admission_rules import RULES
 from shared.policy.crdvalidator import CRDValidator
 from shared.policy.mutation import apply_patch, mutation_patch
-from shared.policy.verdict import FORBIDDEN, INVALID, UNKNOWN_FIELD, Verdict, Violation
-
-DEFAULT_CRD_DIR: Final = (
-    Path(__file__).resolve().parents[2] / "charts" / "kagent-substrate" / "crds"
+from shared.policy.verdict import (
+    DUPLICATE_FIELD,
+    FORBIDDEN,
+    INVALID,
+    UNKNOWN_FIELD,
+    Verdict,
+    Violation,
 )
+
 _NO_WORK_OPERATIONS: Final = frozenset({"DELETE", "CONNECT"})
 TOO_DEEP: Final = Violation(
     "",
@@ -53,7 +59,10 @@ def split_api_version(api_version: str) -> tuple[str, str]:
 def load_crds(crd_dir: Path) -> list[dict[str, Any]]:
     """Read every CustomResourceDefinition document under ``crd_dir`` (recursively)."""
     if not crd_dir.is_dir():
-        raise InputError(f"CRD directory {str(crd_dir)!r} does not exist; pass --crds DIR")
+        raise InputError(
+            f"CRD directory {str(crd_dir)!r} does not exist; pass --crds DIR "
+            "(a folder holding the kagent-substrate CustomResourceDefinitions)"
+        )
     crds: list[dict[str, Any]] = []
     for path in sorted(p for p in crd_dir.rglob("*") if p.suffix in (".yaml", ".yml", ".json")):
         try:
@@ -68,6 +77,26 @@ def load_crds(crd_dir: Path) -> list[dict[str, Any]]:
     return crds
 
 
+UNKNOWN_FIELD_RULE: Final = "schema:unknown-field"
+DUPLICATE_RULE: Final = "input:duplicate-field"
+FIELD_VALIDATIONS: Final = ("Strict", "Warn", "Ignore")
+"""The apiserver's ``fieldValidation`` values (kubectl ``--validate=strict|warn|ignore``)."""
+
+
+def field_findings(
+    mode: str, unknown: list[str], duplicates: list[str]
+) -> tuple[list[Violation], list[tuple[str, str]]]:
+    """Unknown and duplicate fields as the apiserver reports them under ``fieldValidation``:
+    errors (Strict), warnings (Warn) or nothing (Ignore: pruned; a duplicate's last value)."""
+    texts = [(p, f'unknown field "{p}"', UNKNOWN_FIELD, UNKNOWN_FIELD_RULE) for p in unknown]
+    texts += [(p, f'duplicate field "{p}"', DUPLICATE_FIELD, DUPLICATE_RULE) for p in duplicates]
+    if mode == "Strict":
+        return [Violation(p, kind, text, rule) for p, text, kind, rule in texts], []
+    if mode == "Warn":
+        return [], [(rule, text) for _, text, _, rule in texts]
+    return [], []
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Settings that change verdicts."""
@@ -77,6 +106,9 @@ class EngineConfig:
     that name none, when the pool is in the object's namespace (or no namespace is given)."""
     default_namespace: str = "default"
     """Namespace assumed for objects that do not say (as kubectl's default context)."""
+    field_validation: str = "Strict"
+    """Unknown and duplicate fields: ``Strict`` (errors, kubectl's default), ``Warn``
+    (warnings) or ``Ignore``; a request's own ``fieldValidation`` overrides it."""
 
 
 class PolicyEngine:
@@ -95,7 +127,7 @@ class PolicyEngine:
     ) -> PolicyEngine:
         """Load and compile the CRDs of ``crd_dir`` (default: the chart's ``crds/``)."""
         return cls(
-            [CRDValidator.from_crd(c) for c in load_crds(crd_dir or DEFAULT_CRD_DIR)], config
+            [CRDValidator.from_crd(c) for c in load_crds(crd_dir or bundled.crd_dir())], config
         )
 
     def validator_for(self, api_version: str, kind: str) -> CRDValidator | None:
@@ -115,6 +147,8 @@ class PolicyEngine:
         namespace: str | None = None,
         copy: bool = True,
         webhook: bool = True,
+        field_validation: str | None = None,
+        duplicates: Sequence[str] = (),
     ) -> Verdict:
         """The admission verdict for ``obj`` (``old`` for UPDATE).
 
@@ -123,10 +157,12 @@ class PolicyEngine:
 
         ``obj`` and ``old`` are not modified unless ``copy=False``, which saves a deep copy for
         callers that own a freshly decoded request (the webhook): they are then pruned and
-        defaulted in place.
+        defaulted in place. ``duplicates`` are the paths of fields the decoder saw twice (it
+        kept the last value); ``field_validation`` overrides the configured mode.
         """
+        mode = field_validation or self.config.field_validation
         try:
-            return self._admit(obj, old, operation, namespace, copy, webhook)
+            return self._admit(obj, old, operation, namespace, copy, mode, duplicates, webhook)
         except RecursionError:  # hundreds of nesting levels: a denial, never an internal error
             return Verdict(allowed=False, violations=(TOO_DEEP,))
 
@@ -137,6 +173,8 @@ class PolicyEngine:
         operation: str,
         namespace: str | None,
         copy: bool,
+        mode: str,
+        duplicates: Sequence[str],
         webhook: bool = True,
     ) -> Verdict:
         """`admit` without the depth guard."""
@@ -151,6 +189,7 @@ class PolicyEngine:
                     f"{kind or '<no kind>'} ({api_version or '<no apiVersion>'}) is not governed by kagent-substrate; not checked",
                 ),
                 skipped=True,
+                warning_rules=("webhook:unknown-kind",),
             )
         group, version = split_api_version(api_version)
         if version not in validator.served_versions:
@@ -185,14 +224,12 @@ class PolicyEngine:
         patch = mutation_patch(kind, work, ns, self.config.default_worker_pool) if webhook else []
         apply_patch(work, patch)
         unknown, found = validator.admit(version, work, old_work)
-        violations = [
-            Violation(path, UNKNOWN_FIELD, f'unknown field "{path}"', "schema:unknown-field")
-            for path in unknown
-        ]
-        # Strict field validation refuses at decoding (400), before any validation runs.
-        violations += [] if unknown else found
-        warnings: list[str] = []
-        rules = RULES.get((group, kind)) if webhook and not unknown else None
+        violations, warnings = field_findings(mode, unknown, list(duplicates))
+        # Strict field validation refuses at decoding (400), before any validation or webhook.
+        refused_at_decoding = bool(violations)
+        if not refused_at_decoding:
+            violations += found
+        rules = RULES.get((group, kind)) if webhook and not refused_at_decoding else None
         if rules is not None:
             extra, warned = rules(work, ns)
             violations += extra
@@ -200,6 +237,7 @@ class PolicyEngine:
         return Verdict(
             allowed=not violations,
             violations=tuple(violations),
-            warnings=tuple(warnings),
+            warnings=tuple(text for _, text in warnings),
             patch=tuple(patch),
+            warning_rules=tuple(rule for rule, _ in warnings),
         )

@@ -26,6 +26,11 @@ NOT_FOUND: Final = "FieldValueNotFound"
 INTERNAL: Final = "InternalError"
 UNKNOWN_FIELD: Final = "FieldValueUnknown"
 """Not an apiserver field error: strict field validation's ``unknown field "spec.x"``."""
+DUPLICATE_FIELD: Final = "FieldValueDuplicateField"
+"""Not an apiserver field error: strict field validation's ``duplicate field "spec.x"``."""
+NO_MATCH: Final = "NoKindMatch"
+"""Not a field error: the apiserver's ``no matches for kind`` (an unserved kind)."""
+_DETAIL_ONLY: Final = frozenset({UNKNOWN_FIELD, DUPLICATE_FIELD, NO_MATCH})
 
 _TYPE_TEXT: Final = {
     INVALID: "Invalid value",
@@ -144,7 +149,7 @@ class Violation:
     @property
     def message(self) -> str:
         """``<path>: <Type text>: <value>: <detail>`` exactly as the apiserver prints it."""
-        if self.type == UNKNOWN_FIELD:
+        if self.type in _DETAIL_ONLY:
             return self.detail
         parts = [self.path or "<nil>", _TYPE_TEXT.get(self.type, self.type)]
         # Secret-bearing findings name the value's type (CEL findings included: 1.37 shows a
@@ -185,6 +190,8 @@ class Verdict:
     """JSON-patch operations (RFC 6902) of the mutation; empty when nothing changes."""
     skipped: bool = False
     """True for kinds this engine does not govern (allowed, with a warning)."""
+    warning_rules: tuple[str, ...] = ()
+    """The rule id of each warning (``webhook:W5``...), parallel to ``warnings``."""
 
     def status_message(self, kind: str, group: str, name: str) -> str:
         """The apiserver's 422 message: ``AgentHarness.kagent.dev "x" is invalid: [...]``."""

@@ -280,6 +280,10 @@ class Fuzz:
         assert not any(p.old is not None and str(p.old) in problems for p in group), problems
         for p in group:
             result = results.get(str(p.file))
+            if result is not None and {v["rule"] for v in result["violations"]} == {"input:kind"}:
+                # check refuses a kind no CRD serves (kubectl: "no matches for kind"); the API
+                # server refuses it before admission, so there is no webhook verdict to compare
+                result = None
             if result is None:
                 self.no_verdict += 1
                 if str(p.file) not in problems:  # a kind check skips: the webhook allows it
