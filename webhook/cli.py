@@ -17,12 +17,12 @@ from typing import Any, Final
 
 from shared import logs
 from shared.errors import InputError
+from shared.nesting import allow_deep_objects
 from shared.serving.limits import (
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
 )
-from shared.nesting import allow_deep_objects
 from webhook.config import WebhookConfig
 
 ENV_PREFIX: Final = "KAGENT_SUBSTRATE_WEBHOOK_"
