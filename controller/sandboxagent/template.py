@@ -45,7 +45,7 @@ SRT_PATH: Final = "/config/srt-settings.json"
 RUNTIME_IMAGE_MISSING: Final = (
     "no Go ADK runtime image is configured for SandboxAgent actors: start the controller with "
     "--sandbox-runtime-image=<registry>/<repository>/golang-adk@sha256:<digest> "
-    "(env SANDBOX_RUNTIME_IMAGE; Helm value controller.sandboxRuntimeImage)"
+    "(env KAGENT_SUBSTRATE_CONTROLLER_SANDBOX_RUNTIME_IMAGE; Helm value controller.sandboxRuntimeImage)"
 )
 
 

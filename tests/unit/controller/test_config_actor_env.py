@@ -15,10 +15,13 @@ def test_kagent_url_defaults_like_the_reference() -> None:
 
 
 def test_kagent_url_flag_and_env() -> None:
-    assert parse_config([], {"KAGENT_URL": "http://k:1"}).kagent_url == "http://k:1"
-    assert parse_config(["--kagent-url", "http://f:2"], {"KAGENT_URL": "x"}).kagent_url == (
-        "http://f:2"
+    assert (
+        parse_config([], {"KAGENT_SUBSTRATE_CONTROLLER_KAGENT_URL": "http://k:1"}).kagent_url
+        == "http://k:1"
     )
+    assert parse_config(
+        ["--kagent-url", "http://f:2"], {"KAGENT_SUBSTRATE_CONTROLLER_KAGENT_URL": "x"}
+    ).kagent_url == ("http://f:2")
 
 
 def test_otel_settings_are_the_controllers_own_sorted_non_empty() -> None:
@@ -37,6 +40,11 @@ def test_otel_settings_are_the_controllers_own_sorted_non_empty() -> None:
 def test_runtime_image_has_no_default_and_must_be_pinned() -> None:
     assert parse_config([], {}).sandbox_runtime_image == ""
     image = "r.example/golang-adk@sha256:" + "ab" * 32
-    assert parse_config([], {"SANDBOX_RUNTIME_IMAGE": image}).sandbox_runtime_image == image
+    assert (
+        parse_config(
+            [], {"KAGENT_SUBSTRATE_CONTROLLER_SANDBOX_RUNTIME_IMAGE": image}
+        ).sandbox_runtime_image
+        == image
+    )
     with pytest.raises(InputError, match="--sandbox-runtime-image"):
         parse_config(["--sandbox-runtime-image", "r.example/golang-adk:latest"], {})

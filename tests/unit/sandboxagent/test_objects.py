@@ -190,7 +190,7 @@ def test_no_invented_default_image() -> None:
         assert str(err.value) == RUNTIME_IMAGE_MISSING
     for name in (
         "--sandbox-runtime-image",
-        "SANDBOX_RUNTIME_IMAGE",
+        "KAGENT_SUBSTRATE_CONTROLLER_SANDBOX_RUNTIME_IMAGE",
         "controller.sandboxRuntimeImage",
     ):
         assert name in RUNTIME_IMAGE_MISSING

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from shared import bundled
 from shared.policy.cel_compile import compile_cel
 from shared.policy.cel_values import CelError
 from shared.policy.engine import PolicyEngine, json_copy, split_api_version
@@ -109,7 +110,7 @@ def test_messages_name_the_field(policies: vap.PolicySet) -> None:
 
 def test_message_expression_evaluates(tmp_path: Path) -> None:
     crd = yaml.safe_load(
-        (vap.DEFAULT_CRD_DIR / "kagent.dev_sandboxagents.yaml").read_text(encoding="utf-8")
+        (bundled.crd_dir() / "kagent.dev_sandboxagents.yaml").read_text(encoding="utf-8")
     )
     crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["x-kubernetes-validations"][0][
         "messageExpression"
