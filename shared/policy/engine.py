@@ -229,7 +229,8 @@ class PolicyEngine:
         refused_at_decoding = bool(violations)
         if not refused_at_decoding:
             violations += found
-        rules = RULES.get((group, kind)) if webhook and not refused_at_decoding else None
+        # The apiserver calls validating webhooks only for objects its schema accepted.
+        rules = RULES.get((group, kind)) if webhook and not violations else None
         if rules is not None:
             extra, warned = rules(work, ns)
             violations += extra

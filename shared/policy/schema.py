@@ -339,14 +339,9 @@ def validate(node: Node, value: Any, old: Any, path: str, ctx: Context) -> None:
     elif node.accepts is not None and t not in node.accepts:
         ctx.type_error = True
         ctx.errors.append(_type_violation(node, value, path))
+        _check_enum(node, value, path, ctx)  # kube-openapi runs the enum check all the same
         return
-    if node.enum is not None and not any(_enum_eq(value, e) for e in node.enum):
-        supported = ", ".join(
-            '"' + (e if isinstance(e, str) else go_repr(e)) + '"' for e in node.enum
-        )
-        ctx.errors.append(
-            Violation(path, NOT_SUPPORTED, f"supported values: {supported}", "schema:enum", value)
-        )
+    _check_enum(node, value, path, ctx)
     if t is dict:
         _validate_object(node, value, old, path, ctx)
     elif t is list:
@@ -366,6 +361,16 @@ def _enum_eq(value: Any, allowed: Any) -> bool:
     if isinstance(value, bool) != isinstance(allowed, bool):
         return False
     return bool(value == allowed)
+
+
+def _check_enum(node: Node, value: Any, path: str, ctx: Context) -> None:
+    if node.enum is not None and not any(_enum_eq(value, e) for e in node.enum):
+        supported = ", ".join(
+            '"' + (e if isinstance(e, str) else go_repr(e)) + '"' for e in node.enum
+        )
+        ctx.errors.append(
+            Violation(path, NOT_SUPPORTED, f"supported values: {supported}", "schema:enum", value)
+        )
 
 
 def _type_violation(node: Node, value: Any, path: str) -> Violation:

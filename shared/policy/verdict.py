@@ -124,7 +124,9 @@ def _scrub(detail: str, value: Any) -> str:
     """``detail`` without the rendered value (and, for a string, the value itself)."""
     shown = f'"{json_type_name(value)}"'
     detail = detail.replace(render_value(value), shown)
-    if isinstance(value, str) and value:
+    # A blank or very short value is not searched for: it would mask every space or letter of
+    # the text and hides nothing (the value's type is shown instead of the value already).
+    if isinstance(value, str) and len(value.strip()) >= 4:
         detail = detail.replace(value, "***")
     return detail
 

@@ -34,7 +34,7 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Control
     cp.up()
     try:
         config = cp.kubeconfig_path()
-        kubectl(config, "apply", "-f", str(REFERENCE), "-f", str(TEST_CRDS))
+        kubectl(config, "apply", "--server-side", "-f", str(REFERENCE), "-f", str(TEST_CRDS))
         kubectl(config, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
         kubectl(config, "create", "namespace", NAMESPACE)
         yield cp, Api(cp.url, cp.admin_token, str(cp.ca_file))
