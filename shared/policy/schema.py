@@ -527,24 +527,28 @@ def _old_items_by_key(node: Node, old: Any) -> dict[tuple[Any, ...], Any] | None
 
 def _check_map_keys(node: Node, value: list[Any], path: str, errors: list[Violation]) -> None:
     seen: set[tuple[Any, ...]] = set()
+    reported: set[tuple[Any, ...]] = set()
     for i, item in enumerate(value):
         if not isinstance(item, dict):
             detail = "must be an object for an array of list-type map"
             errors.append(Violation(f"{path}[{i}]", INVALID, detail, "schema:list-map-keys", item))
             continue
         key = _map_key(node.map_keys, item)
-        if key in seen:
+        if key in seen and key not in reported:  # each duplicated key once, as the apiserver
             shown = {k: item[k] for k in node.map_keys if k in item}
             errors.append(Violation(f"{path}[{i}]", DUPLICATE, "", "schema:list-map-keys", shown))
+            reported.add(key)
         seen.add(key)
 
 
 def _check_set(value: list[Any], path: str, errors: list[Violation]) -> None:
     seen: set[Any] = set()
+    reported: set[Any] = set()
     for i, item in enumerate(value):
         key = _hashable(item)
-        if key in seen:
+        if key in seen and key not in reported:
             errors.append(Violation(f"{path}[{i}]", DUPLICATE, "", "schema:list-set", item))
+            reported.add(key)
         seen.add(key)
 
 
