@@ -44,7 +44,7 @@ import yaml
 
 from devstack.realkube.plane import ControlPlane, free_port, kubeconfig
 from devstack.stack import CLI, FAST_CONTROLLER_FLAGS, ROOT, LocalStack, Proc, kubectl, start
-from tests.chart.render import CHART, helm_binary
+from tests.chart.render import CHART, RUNTIME_IMAGE, helm_binary
 from tests.e2e.controller.test_harness_e2e import actors, apply, gone, harness
 from tests.e2e.controller.test_harness_e2e import ready as harness_ready
 from tests.e2e.controller.test_sandboxagent_e2e import ready as agent_ready
@@ -69,7 +69,7 @@ VALUES: dict[str, Any] = {
         "replicas": 20,
         "ateomImage": "registry/ateom@sha256:" + "a" * 64,
     },
-    "controller": {"gateway": {"enabled": True}},
+    "controller": {"gateway": {"enabled": True}, "sandboxRuntimeImage": RUNTIME_IMAGE},
 }
 NAMESPACED_VALUES: dict[str, Any] = {**VALUES, "rbac": {"namespaces": [AGENTS]}}
 HOOK_KINDS = ("validatingwebhookconfigurations", "mutatingwebhookconfigurations")
