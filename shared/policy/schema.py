@@ -323,12 +323,20 @@ def json_type(value: Any) -> str:
     """kube-openapi's name for a JSON value's type."""
     if value is None:
         return "null"
+    if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
+        return "number"  # the apiserver decodes an integer beyond int64 as a float64
     return _JSON_TYPE.get(type(value), to_go_type_name(value))
+
+
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
 
 
 def validate(node: Node, value: Any, old: Any, path: str, ctx: Context) -> None:
     """Validate ``value`` against ``node``; ``old`` is the correlated old value or ABSENT."""
     t = type(value)
+    if t is int and not _INT64_MIN <= value <= _INT64_MAX:
+        t = float  # decoded as a float64 by the apiserver: never an integer
     if value is None:
         if node.nullable:
             return
