@@ -148,6 +148,25 @@ def kubectl(
     return proc
 
 
+def webhook_command(cert_dir: Path) -> list[str]:
+    """``kagent-substrate webhook`` on 127.0.0.1 free ports, self-signed into ``cert_dir``."""
+    return [
+        *CLI,
+        "webhook",
+        "--port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--bind-address",
+        "127.0.0.1",
+        "--self-signed",
+        "--cert-dir",
+        str(cert_dir),
+        "--extra-host",
+        "127.0.0.1",
+    ]
+
+
 def webhook_configurations(url: str, ca_pem: bytes) -> list[dict[str, Any]]:
     """Validating + Mutating configurations for our kinds, pointing at ``url``."""
     bundle = base64.b64encode(ca_pem).decode()
@@ -286,26 +305,29 @@ class LocalStack:
             "-f",
             str(ROOT / "devstack" / "crds"),
         )
-        self.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+        # A real apiserver may list a new CRD before its status has conditions (kubectl wait
+        # then fails at once instead of waiting): retry until every CRD is Established.
+        self.wait(
+            "CRDs Established",
+            lambda: (
+                self.kubectl(
+                    "wait",
+                    "--for=condition=Established",
+                    "--timeout=30s",
+                    "crd",
+                    "--all",
+                    check=False,
+                ).returncode
+                == 0
+            ),
+        )
         self.start_substrate()
         if self.webhook:
             certs = self.workdir / "webhook-certs"
             self.procs["webhook"] = start(
                 "webhook",
                 [
-                    *CLI,
-                    "webhook",
-                    "--port",
-                    "0",
-                    "--metrics-port",
-                    "0",
-                    "--bind-address",
-                    "127.0.0.1",
-                    "--self-signed",
-                    "--cert-dir",
-                    str(certs),
-                    "--extra-host",
-                    "127.0.0.1",
+                    *webhook_command(certs),
                     "--default-worker-pool",
                     DEFAULT_POOL,
                 ],

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from devstack.stack import CLI, Proc, start
+from devstack.stack import Proc, start, webhook_command
 from tests.chart.render import find, render
 from tests.realkube.api import Api
 
@@ -27,26 +27,7 @@ ADMISSION = "/apis/admissionregistration.k8s.io/v1"
 def start_webhook(workdir: Path, *extra: str) -> Proc:
     """``kagent-substrate webhook --self-signed`` on 127.0.0.1 (READY line: its URL)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    return start(
-        "webhook",
-        [
-            *CLI,
-            "webhook",
-            "--port",
-            "0",
-            "--metrics-port",
-            "0",
-            "--bind-address",
-            "127.0.0.1",
-            "--self-signed",
-            "--cert-dir",
-            str(workdir / "certs"),
-            "--extra-host",
-            "127.0.0.1",
-            *extra,
-        ],
-        workdir,
-    )
+    return start("webhook", [*webhook_command(workdir / "certs"), *extra], workdir)
 
 
 def url_form(config: dict[str, Any], url: str, ca_pem: bytes) -> dict[str, Any]:
