@@ -207,16 +207,32 @@ def test_kubectl_imperative_commands_events_and_describe(stack: LocalStack) -> N
     )
     stack.wait("described Ready", lambda: ready(stack, "described"))
 
+    # A Warning event on a live object: hold it with a finalizer of ours, ask for deletion
+    # without Substrate cleanup; the controller records CleanupSkipped and lets go.
+    hold = '[{"op":"add","path":"/metadata/finalizers/-","value":"e2e.kagent.dev/hold"}]'
+    skip = '{"metadata":{"annotations":{"kagent.dev/skip-substrate-cleanup":"true"}}}'
+    stack.kubectl("patch", "ahr", "described", "-n", ns, "--type=json", "-p", hold)
+    stack.kubectl("patch", "ahr", "described", "-n", ns, "--type=merge", "-p", skip)
+    stack.kubectl("delete", "ahr", "described", "-n", ns, "--wait=false")
+
     def events() -> str:
         out = stack.kubectl(
             "get", "events", "-n", ns, "--field-selector", "involvedObject.name=described"
         ).stdout
-        return out if "AgentHarness" in out or "described" in out else ""
+        return out if "CleanupSkipped" in out else ""
 
     listed = stack.wait("controller events listed", events)
     assert "t0k" not in listed
     described = stack.kubectl("describe", "ahr", "described", "-n", ns).stdout
-    events_part = described.split("Events:", 1)[1]
-    assert "<none>" not in events_part.splitlines()[0] and events_part.strip(), described
-    stack.kubectl("delete", "ahr", "described", "-n", ns, "--wait=false")
+    assert "CleanupSkipped" in described.split("Events:", 1)[1], described
+    stack.kubectl(
+        "patch",
+        "ahr",
+        "described",
+        "-n",
+        ns,
+        "--type=merge",
+        "-p",
+        '{"metadata":{"finalizers":null}}',
+    )
     stack.wait("described deleted", lambda: gone(stack, "described"))
