@@ -6,13 +6,6 @@ import pytest
 
 from shared.nesting import allow_deep_objects
 
-# `check` and the webhook raise the recursion limit when they start (their composition roots);
-# tests run them in-process, so raise it once here, before any test (hypothesis refuses a limit
-# changed during a test).
-allow_deep_objects()
-
-from shared.nesting import allow_deep_objects
-
 # The command lines raise the recursion limit for objects as deep as the API server accepts
 # (shared/nesting.py); tests that call them in-process must not change it mid-test (hypothesis
 # refuses that), so the test process raises it once, at import.
