@@ -12,6 +12,13 @@ from shared.nesting import allow_deep_objects
 allow_deep_objects()
 
 
+@pytest.fixture(autouse=True)
+def _deep_objects_allowed() -> None:
+    """Again before every test: a library may have restored a lower limit after an earlier
+    test, and `check` raising it mid-test would make hypothesis refuse the test."""
+    allow_deep_objects()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="run long (opt-in) tests too")
 

@@ -142,8 +142,12 @@ def deviation(ours: Outcome, theirs: Outcome) -> str | None:
     text = " ".join(theirs.messages)
     if text.startswith("HTTP 400:"):
         return "refused while decoding"
-    if all(m.startswith("unknown field") for m in theirs.messages) and any(
-        "must be of type" in m for m in ours.messages
+    if all(m.startswith("unknown field") for m in theirs.messages) and (
+        any("must be of type" in m for m in ours.messages)
+        or (
+            ours.messages < theirs.messages
+            and all(m.startswith("unknown field") for m in ours.messages)
+        )
     ):
         return "unknown fields inside a value of the wrong type"
     if "must validate at least one schema (anyOf)" in text:
