@@ -49,6 +49,7 @@ from tests.e2e.controller.test_harness_e2e import actors, apply, gone, harness
 from tests.e2e.controller.test_harness_e2e import ready as harness_ready
 from tests.e2e.controller.test_sandboxagent_e2e import ready as agent_ready
 from tests.e2e.controller.test_sandboxagent_e2e import send
+from tests.realkube.gateway_callers import gateway_caller_tokens
 from tests.realkube.require import bin_dir_or_skip
 
 pytestmark = pytest.mark.e2e
@@ -505,28 +506,7 @@ def test_sandboxagent_session_through_the_gateway(chart: Chart) -> None:
     uid = stack.get_json("sandboxagents", "hello-agent", "-n", AGENTS)["metadata"]["uid"]
     assert owned_by(chart, "actortemplates.ate.dev", uid)
 
-    for sa in ("caller-ok", "caller-denied"):
-        stack.kubectl("create", "serviceaccount", sa, "-n", AGENTS)
-    stack.kubectl(
-        "create",
-        "role",
-        "gateway-caller",
-        "-n",
-        AGENTS,
-        "--verb=create",
-        "--resource=sandboxagents.kagent.dev/gateway",
-    )
-    stack.kubectl(
-        "create",
-        "rolebinding",
-        "gateway-caller",
-        "-n",
-        AGENTS,
-        "--role=gateway-caller",
-        f"--serviceaccount={AGENTS}:caller-ok",
-    )
-    ok = stack.kubectl("create", "token", "caller-ok", "-n", AGENTS).stdout.strip()
-    denied = stack.kubectl("create", "token", "caller-denied", "-n", AGENTS).stdout.strip()
+    ok, denied = gateway_caller_tokens(stack, AGENTS)
     # TokenReview and SubjectAccessReview made with the controller's chart ClusterRole
     for i in range(3):
         status, answer = send(stack, "hello-agent", "s-chart", f"m{i}", token=ok)

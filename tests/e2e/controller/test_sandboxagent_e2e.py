@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from devstack.stack import ROOT, LocalStack
+from tests.realkube.gateway_callers import gateway_caller_tokens
 from tests.realkube.require import bin_dir_or_skip
 
 pytestmark = pytest.mark.e2e
@@ -140,28 +141,7 @@ def test_gateway_with_serviceaccount_tokens_and_rbac(stack: LocalStack) -> None:
     stack.kubectl("apply", "-n", ns, "-f", str(EXAMPLES / "sandboxagent-minimal-substrate.yaml"))
     agent = yaml_name(EXAMPLES / "sandboxagent-minimal-substrate.yaml")
     stack.wait(f"{agent} Ready", lambda: ready(stack, agent), timeout=90)
-    for sa in ("caller-ok", "caller-denied"):
-        stack.kubectl("create", "serviceaccount", sa, "-n", ns)
-    stack.kubectl(
-        "create",
-        "role",
-        "gateway-caller",
-        "-n",
-        ns,
-        "--verb=create",
-        "--resource=sandboxagents.kagent.dev/gateway",
-    )
-    stack.kubectl(
-        "create",
-        "rolebinding",
-        "gateway-caller",
-        "-n",
-        ns,
-        "--role=gateway-caller",
-        f"--serviceaccount={ns}:caller-ok",
-    )
-    ok = stack.kubectl("create", "token", "caller-ok", "-n", ns).stdout.strip()
-    denied = stack.kubectl("create", "token", "caller-denied", "-n", ns).stdout.strip()
+    ok, denied = gateway_caller_tokens(stack, ns)
     status, answer = send(stack, agent, "sa-session", "hi", token=ok)
     assert status == 200 and "error" not in answer, answer
     assert send(stack, agent, "sa-session-2", "hi", token=denied)[0] == 403
