@@ -116,6 +116,9 @@ class Node:
     number_checks: bool = False
     combinators: bool = False
     has_defaults_below: bool = False
+    drops_null_additional: bool = False
+    """A null under additionalProperties is dropped (non-nullable, no default), as the
+    apiserver's PruneNonNullableNullsWithoutDefaults does before validation."""
     schema_type_name: str = "object"
     """The type name CEL errors show as the bad value (``"object"``, ``"string"``...)."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -146,6 +149,7 @@ def compile_schema(schema: dict[str, Any], where: str = "") -> Node:
     additional = schema.get("additionalProperties")
     if isinstance(additional, dict):
         node.additional = compile_schema(additional, _join(where, "*"))
+        node.drops_null_additional = not node.additional.nullable and "default" not in additional
     if isinstance(schema.get("items"), dict):
         node.items = compile_schema(schema["items"], f"{where}[*]")
     if "enum" in schema:
@@ -261,11 +265,14 @@ def prune_and_default(node: Node, value: Any, path: str, unknown: list[str] | No
     """Drop unknown fields (recording their paths) and apply defaults, in place."""
     if isinstance(value, dict):
         props = node.properties
-        if props is not None or (node.additional is None and not node.preserve_unknown):
+        prunes = props is not None or (node.additional is None and not node.preserve_unknown)
+        if prunes or node.drops_null_additional:
             for key in list(value):
                 child = props.get(key) if props is not None else None
                 if child is None:
                     if node.additional is not None or node.preserve_unknown or node.embedded:
+                        if value[key] is None and node.drops_null_additional:
+                            del value[key]
                         continue
                     if unknown is not None:
                         unknown.append(_join(path, key))
@@ -431,13 +438,16 @@ def _prune_and_default_here(
 ) -> None:
     """Prune and default one object level (its children are handled when visited)."""
     props = node.properties
-    if props is not None or (node.additional is None and not node.preserve_unknown):
+    prunes = props is not None or (node.additional is None and not node.preserve_unknown)
+    if prunes or node.drops_null_additional:
         open_ended = node.additional is not None or node.preserve_unknown or node.embedded
         for key in [k for k, v in value.items() if v is None or props is None or k not in props]:
             child = props.get(key) if props is not None else None
             if child is None:
                 if not open_ended:
                     unknown.append(_join(path, key))
+                    del value[key]
+                elif value[key] is None and node.drops_null_additional:
                     del value[key]
             elif (
                 value[key] is None

@@ -158,6 +158,13 @@ def test_null_of_non_nullable_is_dropped_or_defaulted(v: CRDValidator) -> None:
     assert "extra" not in obj["spec"] and obj["spec"]["count"] == 1 and obj["spec"]["maybe"] is None
 
 
+def test_null_under_non_nullable_additional_properties_is_dropped(v: CRDValidator) -> None:
+    # The apiserver's PruneNonNullableNullsWithoutDefaults also covers additionalProperties.
+    obj = widget(mode="a", labels={"gone": None, "kept": "x"})
+    assert messages(v, obj) == []
+    assert obj["spec"]["labels"] == {"kept": "x"}
+
+
 def test_cel_message_expression_reason_and_field_path(v: CRDValidator) -> None:
     assert messages(v, widget(mode="b", count=11, forbidden="x")) == [
         "spec: Invalid value: extra is required in mode b",
