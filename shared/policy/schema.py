@@ -19,7 +19,7 @@ from typing import Any, Final
 from shared.policy import formats
 from shared.policy.cel_compile import SLOW, CelCompileError, Program, compile_cel
 from shared.policy.cel_values import CelError
-from shared.policy.golang import go_repr, to_go_type_name
+from shared.policy.golang import INT64_MAX, INT64_MIN, go_repr, to_go_type_name
 from shared.policy.verdict import (
     DUPLICATE,
     INVALID,
@@ -330,19 +330,15 @@ def json_type(value: Any) -> str:
     """kube-openapi's name for a JSON value's type."""
     if value is None:
         return "null"
-    if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
         return "number"  # the apiserver decodes an integer beyond int64 as a float64
     return _JSON_TYPE.get(type(value), to_go_type_name(value))
-
-
-_INT64_MIN: Final = -(2**63)
-_INT64_MAX: Final = 2**63 - 1
 
 
 def validate(node: Node, value: Any, old: Any, path: str, ctx: Context) -> None:
     """Validate ``value`` against ``node``; ``old`` is the correlated old value or ABSENT."""
     t = type(value)
-    if t is int and not _INT64_MIN <= value <= _INT64_MAX:
+    if t is int and not INT64_MIN <= value <= INT64_MAX:
         t = float  # decoded as a float64 by the apiserver: never an integer
     if value is None:
         if node.nullable:
@@ -544,13 +540,18 @@ def _old_items_by_key(node: Node, old: Any) -> dict[tuple[Any, ...], Any] | None
 
 
 def _check_map_keys(node: Node, value: list[Any], path: str, errors: list[Violation]) -> None:
+    # As the apiserver: only the first item that is neither an object nor null is reported, and
+    # then no key is compared; a null item has every key unspecified.
+    for i, item in enumerate(value):
+        if item is not None and not isinstance(item, dict):
+            detail = "must be an object for an array of list-type map"
+            errors.append(Violation(f"{path}[{i}]", INVALID, detail, "schema:list-map-keys", item))
+            return
     seen: set[tuple[Any, ...]] = set()
     reported: set[tuple[Any, ...]] = set()
     for i, item in enumerate(value):
-        if not isinstance(item, dict):
-            detail = "must be an object for an array of list-type map"
-            errors.append(Violation(f"{path}[{i}]", INVALID, detail, "schema:list-map-keys", item))
-            continue
+        if item is None:
+            item = {}
         key = _map_key(node.map_keys, item)
         if key in seen and key not in reported:  # each duplicated key once, as the apiserver
             shown = {k: item[k] for k in node.map_keys if k in item}
