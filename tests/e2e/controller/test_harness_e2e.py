@@ -12,32 +12,11 @@ from typing import Any
 
 import pytest
 
-from devstack.stack import DEFAULT_POOL, LocalStack
+from devstack.stack import LocalStack
+from tests.e2e.objects import POOL, harness
 from tests.realkube.require import bin_dir_or_skip
 
 pytestmark = pytest.mark.e2e
-
-POOL = {
-    "apiVersion": "ate.dev/v1alpha1",
-    "kind": "WorkerPool",
-    "metadata": {"name": DEFAULT_POOL},
-    "spec": {"replicas": 20, "ateomImage": "registry/ateom@sha256:" + "a" * 64},
-}
-
-
-def harness(name: str, **spec: Any) -> dict[str, Any]:
-    body = {
-        "apiVersion": "kagent.dev/v1alpha2",
-        "kind": "AgentHarness",
-        "metadata": {"name": name},
-        "spec": {
-            "backend": "openclaw",
-            "runtime": "substrate",
-            "substrate": {"gatewayToken": f"tok-{name}"},
-        },
-    }
-    body["spec"].update(spec)
-    return body
 
 
 @pytest.fixture(scope="module", params=["standin", "real"])

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from devstack.stack import DEFAULT_POOL, LocalStack
+from devstack.stack import LocalStack
 from shared import bundled
 from tests.chart.monitoring import (
     SYNTHETIC,
@@ -22,33 +22,15 @@ from tests.chart.monitoring import (
     metric_names,
     prometheus_rule,
 )
+from tests.e2e.objects import POOL, harness
 
 pytestmark = pytest.mark.e2e
 
-POOL = {
-    "apiVersion": "ate.dev/v1alpha1",
-    "kind": "WorkerPool",
-    "metadata": {"name": DEFAULT_POOL},
-    "spec": {"replicas": 2, "ateomImage": "registry/ateom@sha256:" + "a" * 64},
-}
 SUFFIXES = {
     "counter": ("_total", "_created"),
     "histogram": ("_bucket", "_count", "_sum", "_created"),
     "summary": ("", "_count", "_sum", "_created"),
 }
-
-
-def harness(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "kagent.dev/v1alpha2",
-        "kind": "AgentHarness",
-        "metadata": {"name": name},
-        "spec": {
-            "backend": "openclaw",
-            "runtime": "substrate",
-            "substrate": {"gatewayToken": f"tok-{name}"},
-        },
-    }
 
 
 @pytest.fixture(scope="module")
