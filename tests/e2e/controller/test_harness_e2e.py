@@ -207,6 +207,11 @@ def test_kubectl_imperative_commands_events_and_describe(stack: LocalStack) -> N
 
     listed = stack.wait("controller events listed", events)
     assert "t0k" not in listed
+    header, *rows = listed.splitlines()  # the apiserver's Event columns on both tiers
+    assert header.split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], listed
+    assert any(
+        r.split()[1:4] == ["Warning", "CleanupSkipped", "agentharness/described"] for r in rows
+    )
     described = stack.kubectl("describe", "ahr", "described", "-n", ns).stdout
     assert "CleanupSkipped" in described.split("Events:", 1)[1], described
     stack.kubectl(
