@@ -17,10 +17,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from controller.config import ControllerConfig
-from controller.events import EventRecorder, RecorderConfig
 from controller.harness import references
-from controller.harness.reconcile import Events, HarnessDeps, HarnessReconciler
-from controller.router_probe import RouterProbe
+from controller.harness.reconcile import HarnessDeps, HarnessReconciler
 from controller.runtime.cache import CachedReader
 from controller.runtime.health import HttpServer, make_app
 from controller.runtime.leader import (
@@ -31,6 +29,7 @@ from controller.runtime.leader import (
 )
 from controller.runtime.manager import Manager
 from controller.runtime.queue import WorkQueue
+from controller.runtime.recorder import EventRecorder, RecorderConfig
 from controller.runtime.sources import (
     Source,
     enqueue_owner,
@@ -39,6 +38,8 @@ from controller.runtime.sources import (
     ignore_status_only,
 )
 from controller.runtime.workers import ReconcileMetrics, WorkerConfig, Workers
+from controller.substrate.events import Events, recorder_events
+from controller.substrate.router_probe import RouterProbe
 from shared.api.keys import ObjectKey
 from shared.ateapi import AteApiClient, AteApiConfig
 from shared.kube.client import KubeClient, KubeClientConfig, connect
@@ -76,13 +77,6 @@ def ate_config(config: ControllerConfig) -> AteApiConfig:
         dial_timeout=a.dial_timeout,
         call_timeout=a.call_timeout,
     )
-
-
-def _events_adapter(recorder: EventRecorder) -> Events:
-    async def record(obj: dict[str, Any], type_: str, reason: str, action: str, note: str) -> None:
-        await recorder.record(obj, type_, reason, note, action=action)  # type: ignore[arg-type]
-
-    return record
 
 
 def _sources(
@@ -259,7 +253,7 @@ async def run(config: ControllerConfig) -> int:
             kube=kube,
             ate=ate,
             probe=probe,
-            events=_events_adapter(recorder),
+            events=recorder_events(recorder),
             config=config,
             reader=reader,
         )
@@ -275,7 +269,7 @@ async def run(config: ControllerConfig) -> int:
             WorkerConfig(workers=config.workers),
         )
         manager.add_leader("agentharness", workers.run, workers.stop)
-        ate_client, events = ate, _events_adapter(recorder)
+        ate_client, events = ate, recorder_events(recorder)
     else:
         log.warning("AgentHarness controller disabled: set --substrate-ate-api-endpoint")
     if not config.sandbox_runtime_image:

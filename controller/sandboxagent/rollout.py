@@ -20,8 +20,8 @@ import contextlib
 import logging
 from typing import Any, Final, Protocol
 
-from controller import objects
-from controller.harness.template import (
+from controller.substrate import objects
+from controller.substrate.template import (
     TemplateError,
     controller_uid,
     merged_template,
