@@ -136,9 +136,7 @@ class SandboxAgentReconciler(ObjectReconciler):
         try:
             container = tpl.agent_container(tpl.workload_pod(agent, image=image, env=env))
         except tpl.MissingAgentContainer as exc:
-            message = f"{prefix}: {exc}"
-            await self.d.events(agent, "Warning", "MissingAgentContainer", "BuildTemplate", message)
-            raise BuildError(message) from None
+            raise BuildError(f"{prefix}: {exc}", reason="MissingAgentContainer") from None
         await self._ensure_secret(agent, tpl.config_secret(agent, data))
         desired = tpl.desired_template(
             agent, pool=pool, container=container, defaults=self.d.config.defaults

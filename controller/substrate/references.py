@@ -69,7 +69,7 @@ def missing_key(
     return MissingReference(
         message,
         reason=f"{kind}KeyMissing",
-        fix=f'add key "{key}" to {kind} {namespace}/{name}',
+        fix=f'put a non-empty "{key}" in {kind} {namespace}/{name}',
     )
 
 

@@ -170,3 +170,24 @@ async def test_stop_lets_in_flight_reconcile_finish() -> None:
 async def _until(pred: object) -> None:
     while not pred():  # type: ignore[operator]
         await asyncio.sleep(0.001)
+
+
+async def test_terminal_drops_a_requeue_an_earlier_pass_asked_for() -> None:
+    clock = FakeClock()
+    outcomes: list[object] = [Result(requeue_after=30), TerminalError("fix the spec")]
+
+    async def reconciler(key: ObjectKey) -> Result:
+        out = outcomes.pop(0)
+        if isinstance(out, Exception):
+            raise out
+        assert isinstance(out, Result)
+        return out
+
+    w, registry = setup(reconciler, clock)
+    assert await w.process(K) == "requeue_after"
+    assert w.queue.waiting == 1
+    assert await w.process(K) == "terminal"
+    assert w.queue.waiting == 0  # no timed retry: only a change to the object enqueues it
+    await clock.advance(60)
+    assert len(w.queue) == 0
+    assert count(registry, "terminal") == 1
