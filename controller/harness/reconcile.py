@@ -27,6 +27,7 @@ from controller.substrate import actor as actors
 from controller.substrate import objects
 from controller.substrate.events import Events
 from controller.substrate.objects import GOLDEN_ANNOTATION
+from controller.substrate.outcome import OwnershipConflict
 from controller.substrate.reconciler import ObjectReconciler
 from controller.substrate.template import (
     TemplateError,
@@ -176,7 +177,7 @@ class HarnessReconciler(ObjectReconciler):
                 existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
         owner = controller_uid(existing)
         if owner is not None and owner != meta["uid"]:
-            raise TemplateError(
+            raise OwnershipConflict(
                 f"ActorTemplate {ns}/{tname} is controlled by another object; rename the harness "
                 "or delete that template"
             )
@@ -195,7 +196,7 @@ class HarnessReconciler(ObjectReconciler):
             await self.d.kube.create(SECRET, desired, ns)
             return
         if controller_uid(live) != harness["metadata"]["uid"]:
-            raise TemplateError(
+            raise OwnershipConflict(
                 f"Secret {ns}/{sname} exists and is not owned by this harness; delete or rename it"
             )
         if live.get("data") != desired["data"]:

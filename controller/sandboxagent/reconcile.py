@@ -30,7 +30,7 @@ from controller.substrate import objects
 from controller.substrate.events import Events
 from controller.substrate.model import model_settings
 from controller.substrate.objects import GOLDEN_ANNOTATION
-from controller.substrate.outcome import SpecError
+from controller.substrate.outcome import OwnershipConflict, SpecError
 from controller.substrate.reconciler import ObjectReconciler
 from controller.substrate.references import missing_key, read_reference
 from controller.substrate.template import controller_uid, owned_template, read_pool
@@ -167,7 +167,7 @@ class SandboxAgentReconciler(ObjectReconciler):
                 await self.d.kube.create(SECRET, desired, ns)
             return
         if controller_uid(live) != agent["metadata"]["uid"]:
-            raise BuildError(
+            raise OwnershipConflict(
                 f"Secret {ns}/{sname} exists and is not owned by this SandboxAgent; "
                 "delete or rename it (the agent's config Secret has the agent's name)"
             )

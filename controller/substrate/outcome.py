@@ -46,3 +46,11 @@ class UnreadableReference(SpecError):
 
     reason = "ReferenceUnreadable"
     terminal = False
+
+
+class OwnershipConflict(SpecError):
+    """An object we would write exists and belongs to something else (rename ours or delete
+    it): retried every resync period, since that object's deletion maps to no watch of ours."""
+
+    reason = "OwnershipConflict"
+    terminal = False
