@@ -316,6 +316,20 @@ async def watch_until(
             await asyncio.sleep(0.2)
 
 
+async def create_pool(api: Api, ns: str, replicas: int) -> None:
+    """The WorkerPool every bench object uses (``DEFAULT_POOL``, sized ``replicas``)."""
+    await api.call(
+        "POST",
+        f"/apis/ate.dev/v1alpha1/namespaces/{ns}/workerpools",
+        {
+            "apiVersion": "ate.dev/v1alpha1",
+            "kind": "WorkerPool",
+            "metadata": {"name": DEFAULT_POOL, "namespace": ns},
+            "spec": {"replicas": replicas, "ateomImage": POOL_IMAGE},
+        },
+    )
+
+
 async def drive(stack: LocalStack, args: argparse.Namespace) -> Result:
     """Create, converge, idle, delete; measure each phase."""
     n, ns = args.count, stack.namespace
@@ -325,16 +339,7 @@ async def drive(stack: LocalStack, args: argparse.Namespace) -> Result:
     hp = f"/apis/kagent.dev/v1alpha2/namespaces/{ns}/agentharnesses"
     async with Api(stack.kubeconfig, args.concurrency) as api:
         replicas = n + args.pool_margin
-        await api.call(
-            "POST",
-            f"/apis/ate.dev/v1alpha1/namespaces/{ns}/workerpools",
-            {
-                "apiVersion": "ate.dev/v1alpha1",
-                "kind": "WorkerPool",
-                "metadata": {"name": DEFAULT_POOL, "namespace": ns},
-                "spec": {"replicas": replicas, "ateomImage": POOL_IMAGE},
-            },
-        )
+        await create_pool(api, ns, replicas)
         await api.call(
             "POST",
             f"/api/v1/namespaces/{ns}/secrets",

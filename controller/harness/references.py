@@ -9,10 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from controller.runtime.sources import ref_value
-from controller.substrate.defaults import SubstrateDefaults
 from controller.substrate.references import namespace_of as _ns
 from controller.substrate.references import pool_refs as pool_refs
-from shared.kube.watching import IndexFunc
 
 
 def _spec(obj: dict[str, Any]) -> dict[str, Any]:
@@ -61,13 +59,3 @@ def modelconfig_refs(obj: dict[str, Any]) -> list[str]:
         return []
     ns, _, name = ref.rpartition("/")
     return [ref_value(ns or _ns(obj), name)]
-
-
-def indexers(defaults: SubstrateDefaults) -> dict[str, IndexFunc]:
-    """The indexes the AgentHarness controller registers on the AgentHarness store."""
-    return {
-        "secrets": secret_refs,
-        "configmaps": configmap_refs,
-        "modelconfigs": modelconfig_refs,
-        "workerpools": pool_refs(defaults),
-    }

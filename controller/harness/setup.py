@@ -13,6 +13,7 @@ from controller.runtime.queue import WorkQueue
 from controller.runtime.workers import ReconcileMetrics
 from controller.substrate.actor import AteApi
 from controller.substrate.events import Events
+from controller.substrate.references import indexers
 from controller.substrate.watches import add_workers, watch_kind
 from shared.api.keys import ObjectKey
 from shared.kube.client import KubeClient
@@ -36,7 +37,9 @@ def setup(
     Secrets, ConfigMaps, ModelConfigs and WorkerPools harnesses reference; reads through the
     cache."""
     queue: WorkQueue[ObjectKey] = WorkQueue()
-    watch_kind(cache, queue, AGENT_HARNESS, "AgentHarness", references.indexers(config.defaults))
+    r = references
+    refs = indexers(r.secret_refs, r.configmap_refs, r.modelconfig_refs, config.defaults)
+    watch_kind(cache, queue, AGENT_HARNESS, "AgentHarness", refs)
     deps = HarnessDeps(
         kube=kube, ate=ate, probe=probe, events=events, config=config, reader=cache.reader
     )

@@ -10,10 +10,8 @@ from typing import Any
 
 from controller.runtime.sources import ref_value
 from controller.sandboxagent.config import DEFAULT_MODEL_CONFIG
-from controller.substrate.defaults import SubstrateDefaults
 from controller.substrate.references import namespace_of as _ns
 from controller.substrate.references import pool_refs as pool_refs
-from shared.kube.watching import IndexFunc
 
 
 def _declarative(obj: dict[str, Any]) -> dict[str, Any]:
@@ -49,13 +47,3 @@ def modelconfig_refs(obj: dict[str, Any]) -> list[str]:
     ref = str(_declarative(obj).get("modelConfig") or "").strip() or DEFAULT_MODEL_CONFIG
     ns, _, name = ref.rpartition("/")
     return [ref_value(ns or _ns(obj), name)]
-
-
-def indexers(defaults: SubstrateDefaults) -> dict[str, IndexFunc]:
-    """The indexes the SandboxAgent controller registers on the SandboxAgent store."""
-    return {
-        "secrets": secret_refs,
-        "configmaps": configmap_refs,
-        "modelconfigs": modelconfig_refs,
-        "workerpools": pool_refs(defaults),
-    }

@@ -11,6 +11,7 @@ from controller.sandboxagent import references
 from controller.sandboxagent.reconcile import SandboxAgentReconciler, SandboxDeps
 from controller.sandboxagent.sessions import SessionActors
 from controller.substrate.events import Events
+from controller.substrate.references import indexers
 from controller.substrate.watches import add_workers, watch_kind
 from shared.api.keys import ObjectKey
 from shared.kube.client import KubeClient
@@ -33,12 +34,14 @@ def setup(
     Owns its ActorTemplates and config Secrets, Watches the Secrets, ConfigMaps, ModelConfigs and
     WorkerPools agents reference; reads through the cache."""
     queue: WorkQueue[ObjectKey] = WorkQueue()
+    r = references
+    refs = indexers(r.secret_refs, r.configmap_refs, r.modelconfig_refs, config.defaults)
     watch_kind(
         cache,
         queue,
         SANDBOX_AGENT,
         "SandboxAgent",
-        references.indexers(config.defaults),
+        refs,
         resync=config.resync_period,
         owns_secrets=True,
     )

@@ -15,6 +15,7 @@ from controller.substrate.defaults import SubstrateDefaults
 from controller.substrate.outcome import MissingReference, UnreadableReference
 from shared.kube import errors as kerr
 from shared.kube.resources import CONFIG_MAP, MODEL_CONFIG, SECRET, WORKER_POOL, Resource
+from shared.kube.watching import IndexFunc
 
 KINDS: Final = {SECRET: "Secret", CONFIG_MAP: "ConfigMap", WORKER_POOL: "WorkerPool"}
 KINDS[MODEL_CONFIG] = "ModelConfig"
@@ -102,3 +103,16 @@ def pool_refs(defaults: SubstrateDefaults) -> Any:
         return []
 
     return index
+
+
+def indexers(
+    secrets: IndexFunc, configmaps: IndexFunc, modelconfigs: IndexFunc, defaults: SubstrateDefaults
+) -> dict[str, IndexFunc]:
+    """A kind's reference indexes by the names `controller.substrate.watches` maps through
+    (the WorkerPool index is the same for both kinds)."""
+    return {
+        "secrets": secrets,
+        "configmaps": configmaps,
+        "modelconfigs": modelconfigs,
+        "workerpools": pool_refs(defaults),
+    }

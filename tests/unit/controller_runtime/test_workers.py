@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -29,6 +30,19 @@ def setup(
     )
     w = Workers("ahr", reconciler, q, ReconcileMetrics(registry), WorkerConfig(workers=workers))  # type: ignore[arg-type]
     return w, registry
+
+
+def scripted(outcomes: list[object]) -> Any:
+    """A reconciler returning (or raising) ``outcomes`` in order."""
+
+    async def reconciler(key: ObjectKey) -> Result:
+        out = outcomes.pop(0)
+        if isinstance(out, Exception):
+            raise out
+        assert isinstance(out, Result)
+        return out
+
+    return reconciler
 
 
 def count(registry: CollectorRegistry, result: str) -> float:
@@ -174,16 +188,7 @@ async def _until(pred: object) -> None:
 
 async def test_terminal_drops_a_requeue_an_earlier_pass_asked_for() -> None:
     clock = FakeClock()
-    outcomes: list[object] = [Result(requeue_after=30), TerminalError("fix the spec")]
-
-    async def reconciler(key: ObjectKey) -> Result:
-        out = outcomes.pop(0)
-        if isinstance(out, Exception):
-            raise out
-        assert isinstance(out, Result)
-        return out
-
-    w, registry = setup(reconciler, clock)
+    w, registry = setup(scripted([Result(requeue_after=30), TerminalError("fix")]), clock)
     assert await w.process(K) == "requeue_after"
     assert w.queue.waiting == 1
     assert await w.process(K) == "terminal"
