@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from controller.runtime.cache import Reader
+from controller.runtime.cache import CachedReader, Reader
 from controller.runtime.sources import ref_value
 from controller.substrate.defaults import SubstrateDefaults
 from controller.substrate.outcome import MissingReference, UnreadableReference
@@ -36,8 +36,8 @@ async def read_reference(
     what: str = "",
     missing: str = "",
 ) -> dict[str, Any]:
-    """GET a referenced object; `MissingReference` (terminal) when it does not exist,
-    `UnreadableReference` when the controller may not read it.
+    """GET a referenced object; `MissingReference` when it does not exist (terminal when a watch
+    covers it), `UnreadableReference` when the controller may not read it.
 
     ``field`` is the spec field holding the reference (for the fix); ``what`` prefixes the
     condition message (default: the Kind); ``missing`` replaces that message when not found.
@@ -47,11 +47,15 @@ async def read_reference(
     try:
         return await client.get(res, name, namespace)
     except kerr.NotFound:
-        raise MissingReference(
+        error = MissingReference(
             missing or f"{what or kind} {namespace}/{name} not found",
             reason=f"{kind}NotFound",
             fix=f"create {where} or change {field}",
-        ) from None
+        )
+        # Terminal only when a watch will report its creation (e.g. not a default WorkerPool
+        # outside --namespace): otherwise wait the resync period.
+        error.terminal = not isinstance(client, CachedReader) or client.covers(res, namespace)
+        raise error from None
     except kerr.Forbidden:
         raise UnreadableReference(
             f"{what or kind} {namespace}/{name} cannot be read: the controller is forbidden to "
