@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from controller.substrate.defaults import SubstrateDefaults
-from controller.substrate.template import TemplateError, actor_template
+from controller.substrate.template import actor_template, require_digest
 from shared.naming import HARNESS_LABEL, HARNESS_PREFIX, harness_template_name, label_value
 
 DEFAULT_WORKLOAD_IMAGE: Final = (
@@ -23,9 +23,7 @@ CONTAINER_NAME: Final = "openclaw"
 def choose_image(spec_image: str | None) -> str:
     """The workload image: the harness's (trimmed) or the pinned default; must carry a digest."""
     image = (spec_image or "").strip() or DEFAULT_WORKLOAD_IMAGE
-    if "@" not in image:
-        raise TemplateError(f'workload image "{image}" must be pinned with a digest (@sha256:...)')
-    return image
+    return require_digest(image)
 
 
 def desired_template(

@@ -23,6 +23,13 @@ class TemplateError(SpecError):
     """The object cannot be turned into a template; the message becomes the condition text."""
 
 
+def require_digest(image: str) -> str:
+    """``image`` when it is pinned with a digest (Substrate snapshots a fixed image)."""
+    if "@" not in image:
+        raise TemplateError(f'workload image "{image}" must be pinned with a digest (@sha256:...)')
+    return image
+
+
 def resolve_pool(
     namespace: str, substrate: dict[str, Any], defaults: SubstrateDefaults
 ) -> tuple[str, str]:
