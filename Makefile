@@ -33,7 +33,8 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared/ controller/ webhook/
+	$(BIN)/mypy shared/ controller/ webhook/ kagent_substrate/
+	$(BIN)/lint-imports
 
 # The real control plane for tests/realkube and `demo --kube real`: etcd v3.7.3, kube-apiserver and
 # kube-controller-manager v1.37.2 built from their Go modules (devstack/realkube/{etcdbin,kubebin})

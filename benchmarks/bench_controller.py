@@ -316,11 +316,8 @@ async def watch_until(
             await asyncio.sleep(0.2)
 
 
-async def prepare_pool(stack: LocalStack, api: Any, replicas: int) -> None:
-    """The default WorkerPool with ``replicas`` workers and the gateway Secret in the stack's
-    namespace, once the ate-api simulator sees the pool (``api``: an async ``call``)."""
-    ns = stack.namespace
-    debug = stack.procs["substrate"].ready["debug"]
+async def create_pool(api: Api, ns: str, replicas: int) -> None:
+    """The WorkerPool every bench object uses (``DEFAULT_POOL``, sized ``replicas``)."""
     await api.call(
         "POST",
         f"/apis/ate.dev/v1alpha1/namespaces/{ns}/workerpools",
@@ -331,6 +328,14 @@ async def prepare_pool(stack: LocalStack, api: Any, replicas: int) -> None:
             "spec": {"replicas": replicas, "ateomImage": POOL_IMAGE},
         },
     )
+
+
+async def prepare_pool(stack: LocalStack, api: Any, replicas: int) -> None:
+    """The default WorkerPool with ``replicas`` workers and the gateway Secret in the stack's
+    namespace, once the ate-api simulator sees the pool (``api``: an async ``call``)."""
+    ns = stack.namespace
+    debug = stack.procs["substrate"].ready["debug"]
+    await create_pool(api, ns, replicas)
     await api.call(
         "POST",
         f"/api/v1/namespaces/{ns}/secrets",

@@ -12,17 +12,18 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from prometheus_client import CollectorRegistry
 
 from controller.config import ControllerConfig
-from controller.events import EventRecorder, RecorderConfig
-from controller.harness import references
-from controller.harness.reconcile import Events, HarnessDeps, HarnessReconciler
-from controller.router_probe import RouterProbe
-from controller.runtime.cache import CachedReader
+from controller.gateway.access import Gateway, GatewaySettings
+from controller.gateway.app import gateway_server
+from controller.gateway.auth import Authenticator
+from controller.gateway.metrics import GatewayMetrics
+from controller.gateway.refcount import SessionTracker
+from controller.harness import setup as harness
 from controller.runtime.health import HttpServer, make_app
+from controller.runtime.informers import InformerCache
 from controller.runtime.leader import (
     LeaderElectionConfig,
     LeaderElector,
@@ -30,28 +31,14 @@ from controller.runtime.leader import (
     default_identity,
 )
 from controller.runtime.manager import Manager
-from controller.runtime.queue import WorkQueue
-from controller.runtime.sources import (
-    Source,
-    enqueue_owner,
-    enqueue_referencing,
-    enqueue_self,
-    ignore_status_only,
-)
-from controller.runtime.workers import ReconcileMetrics, WorkerConfig, Workers
-from shared.api.keys import ObjectKey
+from controller.runtime.recorder import EventRecorder, RecorderConfig
+from controller.runtime.workers import ReconcileMetrics
+from controller.sandboxagent import setup as sandboxagent
+from controller.sandboxagent.sessions import SessionActors
+from controller.substrate.events import recorder_events
+from controller.substrate.router_probe import RouterProbe
 from shared.ateapi import AteApiClient, AteApiConfig
 from shared.kube.client import KubeClient, KubeClientConfig, connect
-from shared.kube.resources import (
-    ACTOR_TEMPLATE,
-    AGENT_HARNESS,
-    CONFIG_MAP,
-    MODEL_CONFIG,
-    SECRET,
-    WORKER_POOL,
-    Resource,
-)
-from shared.kube.watching import Store, Watcher
 
 log = logging.getLogger(__name__)
 CONTROLLER_NAME = "kagent.dev/substrate-controller"
@@ -78,90 +65,15 @@ def ate_config(config: ControllerConfig) -> AteApiConfig:
     )
 
 
-def _events_adapter(recorder: EventRecorder) -> Events:
-    async def record(obj: dict[str, Any], type_: str, reason: str, action: str, note: str) -> None:
-        await recorder.record(obj, type_, reason, note, action=action)  # type: ignore[arg-type]
-
-    return record
-
-
-def _sources(
-    kube: KubeClient, config: ControllerConfig, queue: WorkQueue[ObjectKey]
-) -> list[Source]:
-    """Watches: harnesses (self), templates (owner), referenced kinds (through indexes)."""
-    store = Store(
-        {
-            "secrets": references.secret_refs,
-            "configmaps": references.configmap_refs,
-            "modelconfigs": references.modelconfig_refs,
-            "workerpools": references.pool_refs(config.defaults),
-        }
-    )
-    namespaces: list[str | None] = list(config.namespaces) or [None]
-    sources: list[Source] = []
-
-    def add(res: Resource, mappers: list[Any], **kw: Any) -> None:
-        for ns in namespaces:
-            watcher = Watcher(
-                kube, res, namespace=ns, store=store if res is AGENT_HARNESS else None, **kw
-            )
-            predicates = [ignore_status_only] if res is AGENT_HARNESS else []
-            sources.append(Source(watcher, queue, mappers, predicates=predicates))
-
-    add(AGENT_HARNESS, [enqueue_self])
-    add(
-        ACTOR_TEMPLATE,
-        [enqueue_owner("kagent.dev", "AgentHarness")],
-        label_selector="app.kubernetes.io/managed-by=kagent",
-    )
-    add(WORKER_POOL, [enqueue_referencing(store, "workerpools")])
-    add(SECRET, [enqueue_referencing(store, "secrets")])
-    add(CONFIG_MAP, [enqueue_referencing(store, "configmaps")])
-    add(MODEL_CONFIG, [enqueue_referencing(store, "modelconfigs")])
-    return sources
-
-
-def _sandboxagents_and_gateway(
+def _gateway(
     manager: Manager,
     config: ControllerConfig,
     kube: KubeClient,
     registry: CollectorRegistry,
-    ate: AteApiClient | None,
-    events: Events | None,
-    reconcile_metrics: ReconcileMetrics,
+    sessions: SessionActors | None,
 ) -> tuple[HttpServer, asyncio.Event] | None:
-    """SandboxAgent sources + workers (leader-gated, needs ate-api) and the gateway server
-    (every replica; ``--gateway-bind ''`` disables it): the server and its "bound" event."""
-    from controller.gateway.access import Gateway, GatewaySettings
-    from controller.gateway.app import gateway_server
-    from controller.gateway.auth import Authenticator
-    from controller.gateway.metrics import GatewayMetrics
-    from controller.gateway.refcount import SessionTracker
-    from controller.sandboxagent.reconcile import SandboxAgentReconciler, SandboxDeps
-    from controller.sandboxagent.sessions import SessionActors
-    from controller.sandboxagent.sources import sandbox_sources
-
-    sessions: SessionActors | None = None
-    if ate is not None and events is not None:
-        probe = RouterProbe(config.router_url)
-        manager.add_server("router-probe", _noop, probe.close)
-        sessions = SessionActors(ate, probe, ensure_timeout=config.session_ensure_timeout)
-        queue: WorkQueue[ObjectKey] = WorkQueue()
-        reader = CachedReader(kube)
-        for i, source in enumerate(sandbox_sources(kube, config, queue)):
-            manager.add_cache(f"sandboxagent-source-{i}", source.run, source.synced)
-            reader.register(source.watcher)
-        deps = SandboxDeps(
-            kube=kube, sessions=sessions, events=events, config=config, reader=reader
-        )
-        workers = Workers(
-            "sandboxagent",
-            SandboxAgentReconciler(deps),
-            queue,
-            reconcile_metrics,
-            WorkerConfig(workers=config.workers),
-        )
-        manager.add_leader("sandboxagent", workers.run, workers.stop)
+    """The gateway server (every replica; ``--gateway-bind ''`` disables it): the server and
+    its "bound" event."""
     if not config.gateway_bind.strip():
         return None
     metrics = GatewayMetrics(registry)
@@ -195,10 +107,6 @@ def _sandboxagents_and_gateway(
 
     manager.add_server("gateway", start, server.stop)
     return server, bound
-
-
-async def _noop() -> None:
-    return None
 
 
 async def run(config: ControllerConfig) -> int:
@@ -244,49 +152,47 @@ async def run(config: ControllerConfig) -> int:
 
     manager.add_server("http", start_servers, stop_servers)
     closers: list[Callable[[], Awaitable[None]]] = [kube.close]
-    ate_client: AteApiClient | None = None
     reconcile_metrics = ReconcileMetrics(registry)
-    events: Events | None = None
+    cache = InformerCache(kube, config.namespaces)
+    sessions: SessionActors | None = None
     if config.ate_api.endpoint:
         ate = AteApiClient(ate_config(config), registry=registry)
         probe = RouterProbe(config.router_url)
         closers += [ate.close, probe.close]
-        recorder = EventRecorder(
-            kube, RecorderConfig(controller=CONTROLLER_NAME, instance=identity)
+        events = recorder_events(
+            EventRecorder(kube, RecorderConfig(controller=CONTROLLER_NAME, instance=identity))
         )
-        reader = CachedReader(kube)
-        deps = HarnessDeps(
+        harness.setup(
+            manager,
+            cache,
+            reconcile_metrics,
             kube=kube,
             ate=ate,
             probe=probe,
-            events=_events_adapter(recorder),
+            events=events,
             config=config,
-            reader=reader,
         )
-        queue: WorkQueue[ObjectKey] = WorkQueue()
-        for i, source in enumerate(_sources(kube, config, queue)):
-            manager.add_cache(f"source-{i}", source.run, source.synced)
-            reader.register(source.watcher)
-        workers = Workers(
-            "agentharness",
-            HarnessReconciler(deps),
-            queue,
+        sessions = SessionActors(ate, probe, ensure_timeout=config.session_ensure_timeout)
+        sandboxagent.setup(
+            manager,
+            cache,
             reconcile_metrics,
-            WorkerConfig(workers=config.workers),
+            kube=kube,
+            sessions=sessions,
+            events=events,
+            config=config,
         )
-        manager.add_leader("agentharness", workers.run, workers.stop)
-        ate_client, events = ate, _events_adapter(recorder)
     else:
         log.warning("AgentHarness controller disabled: set --substrate-ate-api-endpoint")
+    for name, run_cache, synced in cache.runnables():
+        manager.add_cache(name, run_cache, synced)
     if not config.sandbox_runtime_image:
         log.warning(
             "--sandbox-runtime-image is not set: every substrate SandboxAgent reports "
             "Accepted=False until it is (digest-pinned Go ADK image; Helm: "
             "controller.sandboxRuntimeImage)"
         )
-    gateway = _sandboxagents_and_gateway(
-        manager, config, kube, registry, ate_client, events, reconcile_metrics
-    )
+    gateway = _gateway(manager, config, kube, registry, sessions)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

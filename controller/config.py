@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from controller.harness.template import SubstrateDefaults
+from controller.substrate.defaults import SubstrateDefaults
 from shared.errors import InputError
 from shared.serving.limits import (
     DEFAULT_HEADER_TIMEOUT,

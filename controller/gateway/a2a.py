@@ -37,7 +37,7 @@ from controller.gateway.rewrite import (
 )
 from controller.gateway.rewrite import response_headers as filter_response_headers
 from controller.sandboxagent.config import CARD_KEY
-from controller.sandboxagent.reconcile import is_substrate, template_key
+from controller.sandboxagent.identity import is_substrate, template_key
 from controller.sandboxagent.sessions import SessionError
 from shared.conditions import find_condition
 from shared.kube import errors as kerr

@@ -32,7 +32,7 @@ from controller.gateway.rewrite import (
     strip_token_query,
     valid_object_path,
 )
-from controller.harness.inputs import GATEWAY_KEY, owned_secret_name
+from controller.harness.credentials import GATEWAY_KEY, owned_secret_name
 from shared.kube import errors as kerr
 from shared.kube.resources import AGENT_HARNESS, SECRET
 from shared.naming import NamingError, gateway_router_target

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from controller.substrate.model import ModelSettings
+from controller.substrate.outcome import SpecError
 from shared.naming import api_key_env_var, channel_env_var, control_ui_base_path, provider_id
 
 GATEWAY_TOKEN_ENV: Final = "KAGENT_GATEWAY_TOKEN"
@@ -40,20 +42,8 @@ _INJECT_TOKEN: Final = (
 )
 
 
-class BootstrapError(ValueError):
+class BootstrapError(SpecError):
     """A harness or ModelConfig that cannot be turned into an OpenClaw bootstrap."""
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSettings:
-    """What openclaw.json needs from a resolved ModelConfig (never the key itself)."""
-
-    provider: str
-    model: str
-    api_key_secret: str
-    api_key_secret_key: str
-    base_url: str = ""
-    api_key_passthrough: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,31 +277,3 @@ def startup_script(config_json: str, inject_token: bool, channels: Sequence[Chan
         lines.append(allow)
     lines.append("openclaw gateway run --port 80 --allow-unconfigured")
     return "\n".join(lines)
-
-
-def sanitize_env(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Keep literal values (even empty) and secretKeyRefs; first kept entry per name wins."""
-    kept: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for entry in entries:
-        name = entry.get("name") or ""
-        if not name or name in seen:
-            continue
-        ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
-        if "value" in entry and not ref:
-            out: dict[str, Any] = {"name": name, "value": str(entry.get("value") or "")}
-        elif isinstance(ref, dict) and ref.get("name") and ref.get("key"):
-            secret_ref = {"name": ref["name"], "key": ref["key"]}
-            if "optional" in ref:
-                secret_ref["optional"] = bool(ref["optional"])
-            out = {"name": name, "valueFrom": {"secretKeyRef": secret_ref}}
-        else:
-            continue
-        kept.append(out)
-        seen.add(name)
-    return kept
-
-
-def secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
-    """``{name, valueFrom: {secretKeyRef: {name, key}}}``."""
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}

@@ -12,15 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from controller.harness import claw
-from controller.harness.claw import Channel, ModelSettings
-from controller.objects import owner_reference
+from controller.harness.claw import Channel
+from controller.harness.credentials import GATEWAY_KEY, owned_secret_name
 from controller.runtime.cache import Reader
-from shared.kube import errors as kerr
-from shared.kube.resources import CONFIG_MAP, MODEL_CONFIG, SECRET
-from shared.naming import HARNESS_PREFIX, channel_env_var, hashed_id
+from controller.substrate.env import sanitize_env, secret_env
+from controller.substrate.model import ModelSettings, model_settings
+from controller.substrate.objects import owner_reference
+from controller.substrate.outcome import SpecError
+from controller.substrate.references import missing_key, read_reference
+from shared.kube.resources import CONFIG_MAP, SECRET
+from shared.naming import channel_env_var
 from shared.secrets import Secret
 
-GATEWAY_KEY: Final = "token"
+GATEWAY_FIELD: Final = "spec.substrate.gatewayTokenSecretRef"
 MAX_ALLOWLIST_BYTES: Final = 64 * 1024
 """Largest telegram allowlist read from a ConfigMap (it is written into openclaw.json)."""
 _ROLES: Final = (
@@ -28,17 +32,6 @@ _ROLES: Final = (
     ("slack", "botToken", "SLACK_BOT"),
     ("slack", "appToken", "SLACK_APP"),
 )
-_BASE_URLS: Final = (
-    ("openAI", "baseUrl"),
-    ("anthropic", "baseUrl"),
-    ("azureOpenAI", "azureEndpoint"),
-    ("ollama", "host"),
-    ("sapAICore", "baseUrl"),
-)
-
-
-class InputsError(ValueError):
-    """A referenced object is missing or unusable; the message is the condition text."""
 
 
 @dataclass(slots=True)
@@ -53,12 +46,6 @@ class Inputs:
     has_gateway_token: bool = False
 
 
-def owned_secret_name(namespace: str, name: str) -> str:
-    """Name of the Secret holding a harness's inline tokens."""
-    raw = f"{name}-substrate-credentials"
-    return raw if len(raw) <= 253 else hashed_id(HARNESS_PREFIX, namespace, name) + "-credentials"
-
-
 def _decode(data: dict[str, Any], key: str) -> str:
     raw = data.get(key)
     if raw is None:
@@ -69,13 +56,6 @@ def _decode(data: dict[str, Any], key: str) -> str:
         return ""
 
 
-async def _read(client: Reader, res: Any, namespace: str, name: str, what: str) -> dict[str, Any]:
-    try:
-        return await client.get(res, name, namespace)
-    except kerr.NotFound:
-        raise InputsError(f"{what} {namespace}/{name} not found") from None
-
-
 async def gateway_token_env(
     client: Reader, harness: dict[str, Any], owned: str, inputs: Inputs
 ) -> None:
@@ -84,51 +64,26 @@ async def gateway_token_env(
     ns = meta["namespace"]
     ref = str((sub.get("gatewayTokenSecretRef") or {}).get("name") or "").strip()
     if ref:
-        secret = await _read(client, SECRET, ns, ref, "gateway token secret")
+        what = "gateway token secret"
+        secret = await read_reference(client, SECRET, ns, ref, field=GATEWAY_FIELD, what=what)
         data = secret.get("data") or {}
+        problem = ""
         if not data and not secret.get("stringData"):
-            raise InputsError(f"gateway token secret {ns}/{ref} is empty")
-        if GATEWAY_KEY not in data:
-            raise InputsError(f'gateway token secret {ns}/{ref} missing key "token"')
-        if not _decode(data, GATEWAY_KEY).strip():
-            raise InputsError(f'gateway token secret {ns}/{ref} key "token" must not be empty')
-        inputs.env.append(claw.secret_env(claw.GATEWAY_TOKEN_ENV, ref, GATEWAY_KEY))
+            problem = f"{what} {ns}/{ref} is empty"
+        elif GATEWAY_KEY not in data:
+            problem = f'{what} {ns}/{ref} missing key "token"'
+        elif not _decode(data, GATEWAY_KEY).strip():
+            problem = f'{what} {ns}/{ref} key "token" must not be empty'
+        if problem:
+            raise missing_key(SECRET, ns, ref, GATEWAY_KEY, problem)
+        inputs.env.append(secret_env(claw.GATEWAY_TOKEN_ENV, ref, GATEWAY_KEY))
         inputs.has_gateway_token = True
         return
     inline = str(sub.get("gatewayToken") or "").strip()
     if inline:
         inputs.owned_secret_data[GATEWAY_KEY] = Secret(inline)
-        inputs.env.append(claw.secret_env(claw.GATEWAY_TOKEN_ENV, owned, GATEWAY_KEY))
+        inputs.env.append(secret_env(claw.GATEWAY_TOKEN_ENV, owned, GATEWAY_KEY))
         inputs.has_gateway_token = True
-
-
-async def model_settings(client: Reader, namespace: str, ref: str) -> ModelSettings:
-    """The ModelConfig named by ``modelConfigRef`` (same namespace; W4 enforces it)."""
-    ref = ref.strip()
-    ns, _, name = ref.rpartition("/")
-    ns = ns or namespace
-    if "/" in ns:
-        raise InputsError(
-            f'parse modelConfigRef "{ref}": reference cannot contain more than one slash'
-        )
-    mc = await _read(client, MODEL_CONFIG, ns, name, "ModelConfig")
-    spec = mc.get("spec") or {}
-    base = next(
-        (
-            str((spec.get(b) or {}).get(k) or "")
-            for b, k in _BASE_URLS
-            if (spec.get(b) or {}).get(k)
-        ),
-        "",
-    )
-    return ModelSettings(
-        provider=str(spec.get("provider") or ""),
-        model=str(spec.get("model") or ""),
-        api_key_secret=str(spec.get("apiKeySecret") or ""),
-        api_key_secret_key=str(spec.get("apiKeySecretKey") or ""),
-        base_url=base,
-        api_key_passthrough=bool(spec.get("apiKeyPassthrough")),
-    )
 
 
 async def _allow_from(
@@ -144,19 +99,22 @@ async def _allow_from(
         return Channel(name=channel, type="telegram")
     kind, name, key = source.get("type"), source.get("name", ""), source.get("key", "")
     what = f'channel "{channel}" telegram allowlist: {kind}'
+    field = f'spec.channels["{channel}"].telegram.allowedUserIDsFrom'
+    res = SECRET if kind == "Secret" else CONFIG_MAP
+    obj = await read_reference(client, res, namespace, name, field=field, what=what)
     if kind == "Secret":
         # Read only to report a missing Secret or key now; the value never leaves the Secret.
-        obj = await _read(client, SECRET, namespace, name, what)
         if key not in (obj.get("data") or {}):
-            raise InputsError(f'{what} {namespace}/{name} has no key "{key}"')
+            raise missing_key(
+                res, namespace, name, key, f'{what} {namespace}/{name} has no key "{key}"'
+            )
         var = claw.allow_from_env_var(channel)
-        inputs.env.append(claw.secret_env(var, name, key))
+        inputs.env.append(secret_env(var, name, key))
         return Channel(name=channel, type="telegram", allow_from_env=var)
-    obj = await _read(client, CONFIG_MAP, namespace, name, what)
     text = str((obj.get("data") or {}).get(key) or "")
     size = len(text.encode())
     if size > MAX_ALLOWLIST_BYTES:
-        raise InputsError(
+        raise SpecError(
             f'{what} {namespace}/{name} key "{key}" holds {size} bytes; allowedUserIDsFrom '
             f"is limited to {MAX_ALLOWLIST_BYTES} bytes (every byte is copied into the "
             "ActorTemplate): list fewer IDs"
@@ -180,10 +138,10 @@ async def channels(client: Reader, harness: dict[str, Any], owned: str, inputs: 
             var = channel_env_var(name, role)
             source = cred.get("valueFrom")
             if source:
-                inputs.env.append(claw.secret_env(var, source["name"], source["key"]))
+                inputs.env.append(secret_env(var, source["name"], source["key"]))
             else:
                 inputs.owned_secret_data[var] = Secret(str(cred.get("value", "")))
-                inputs.env.append(claw.secret_env(var, owned, var))
+                inputs.env.append(secret_env(var, owned, var))
         if ctype == "telegram":
             inputs.channels.append(await _allow_from(client, ns, block, name, inputs))
         elif ctype == "slack":
@@ -200,15 +158,15 @@ async def channels(client: Reader, harness: dict[str, Any], owned: str, inputs: 
 
 
 async def resolve(client: Reader, harness: dict[str, Any]) -> Inputs:
-    """All inputs of the harness's template; raises `InputsError` with the condition text."""
+    """All inputs of the harness's template; raises `SpecError` with the condition text."""
     meta, spec = harness["metadata"], harness.get("spec") or {}
     owned = owned_secret_name(meta["namespace"], meta["name"])
     inputs = Inputs()
     ref = str(spec.get("modelConfigRef") or "").strip()
     if ref:
-        inputs.model = await model_settings(client, meta["namespace"], ref)
+        inputs.model = await model_settings(client, meta["namespace"], ref, "spec.modelConfigRef")
         inputs.env.append(
-            claw.secret_env(
+            secret_env(
                 f"{inputs.model.provider.upper()}_API_KEY",
                 inputs.model.api_key_secret,
                 inputs.model.api_key_secret_key,
@@ -217,7 +175,7 @@ async def resolve(client: Reader, harness: dict[str, Any]) -> Inputs:
         await channels(client, harness, owned, inputs)
     await gateway_token_env(client, harness, owned, inputs)
     inputs.env += [*(spec.get("env") or []), claw.HOME_ENV]
-    inputs.env = claw.sanitize_env(inputs.env)
+    inputs.env = sanitize_env(inputs.env)
     return inputs
 
 

@@ -1,9 +1,10 @@
-"""AgentHarness reconcile (spec/agentharness.md §6-7 with SPEC §5-6): orchestration only.
+"""AgentHarness reconcile (spec/agentharness.md §6-7 with SPEC §5-6): the kind's steps.
 
-Level-based: read the live harness, converge the owned Secret, the ActorTemplate and the actor,
-then write status only when it changed (a merge patch guarded by resourceVersion). Deletion is
-a step machine across passes: recorded and deterministic actors, then the golden actor, then
-the finalizer. Pure pieces live in `template`, `claw`, `status`; ate-api calls in `actor`.
+Level-based: converge the owned Secret, the ActorTemplate and the actor, then write status only
+when it changed (a merge patch guarded by resourceVersion). Deletion is a step machine across
+passes: recorded and deterministic actors, then the golden actor, then the finalizer. The pass
+skeleton and the outcome mapping are `controller.substrate.reconciler`'s; pure pieces live in
+`template`, `claw`, `status`; ate-api calls in `controller.substrate.actor`.
 """
 
 from __future__ import annotations
@@ -14,31 +15,33 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-from controller import objects
 from controller.config import ControllerConfig
-from controller.harness import actor as actors
 from controller.harness import claw, inputs
 from controller.harness import status as st
-from controller.harness.template import (
-    TemplateError,
-    choose_image,
-    controller_uid,
-    desired_template,
-    merged_template,
-    needs_update,
-    resolve_pool,
-)
-from controller.objects import GOLDEN_ANNOTATION, SKIP_CLEANUP
+from controller.harness.template import choose_image, desired_template
 from controller.runtime.cache import Reader
 from controller.runtime.result import Result
-from shared.api.keys import ObjectKey
+from controller.substrate import actor as actors
+from controller.substrate import objects
+from controller.substrate.events import Events
+from controller.substrate.objects import GOLDEN_ANNOTATION
+from controller.substrate.outcome import OwnershipConflict
+from controller.substrate.reconciler import ObjectReconciler
+from controller.substrate.template import (
+    TemplateError,
+    controller_uid,
+    merged_template,
+    needs_update,
+    owned_template,
+    read_pool,
+)
 from shared.ateapi import errors as ate
 from shared.conditions import now_rfc3339
 from shared.kube import errors as kerr
 from shared.kube.client import KubeClient
-from shared.kube.resources import ACTOR_TEMPLATE, AGENT_HARNESS, SECRET, WORKER_POOL
+from shared.kube.resources import ACTOR_TEMPLATE, AGENT_HARNESS, SECRET
 from shared.naming import harness_actor_id, harness_actor_id_hashed, harness_template_name
 
 log = logging.getLogger(__name__)
@@ -47,14 +50,6 @@ FINALIZER: Final = "kagent.dev/agent-harness-backend-cleanup"
 CLAW_BACKENDS: Final = ("openclaw", "nemoclaw")
 MAX_TEMPLATE_BYTES: Final = 1024 * 1024
 """Largest ActorTemplate the controller writes; below etcd's 1.5 MiB per object."""
-
-
-class Events(Protocol):
-    """Records a Kubernetes Event about an object (never a secret in ``note``)."""
-
-    async def __call__(
-        self, obj: dict[str, Any], type_: str, reason: str, action: str, note: str
-    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,44 +67,37 @@ class HarnessDeps:
     """Reads of what the harness references (watch caches); None: live GETs."""
 
 
-class HarnessReconciler:
+class HarnessReconciler(ObjectReconciler):
     """Converges one AgentHarness (runtime substrate) per call."""
 
+    resource = AGENT_HARNESS
+    finalizer = FINALIZER
+    kind = "AgentHarness"
+    skip_note = "substrate actors were not deleted"
+    invalid_prefix = "reconcile ActorTemplate"
+
     def __init__(self, deps: HarnessDeps) -> None:
+        super().__init__(deps.kube, deps.events, deps.config, deps.clock)
         self.d = deps
         self.read: Reader = deps.reader or deps.kube
 
-    async def __call__(self, key: ObjectKey) -> Result:
-        harness = await objects.get_live(self.d.kube, AGENT_HARNESS, key)
-        if harness is None:
-            return Result()
-        spec = harness.get("spec") or {}
-        if spec.get("runtime", "openshell") != "substrate":
-            return Result()
-        meta = harness["metadata"]
-        if meta.get("deletionTimestamp"):
-            return await self._delete(harness)
-        harness = await objects.ensure_finalizer(self.d.kube, AGENT_HARNESS, harness, FINALIZER)
-        return await self._ensure(harness)
+    def owns(self, obj: dict[str, Any]) -> bool:
+        return bool((obj.get("spec") or {}).get("runtime", "openshell") == "substrate")
+
+    async def write_failed(self, obj: dict[str, Any], message: str) -> None:
+        await self._write(obj, st.lifecycle_failed(message))
 
     # --- ensure ----------------------------------------------------------------------------
 
-    async def _ensure(self, harness: dict[str, Any]) -> Result:
-        cfg = self.d.config
+    async def ensure(self, obj: dict[str, Any]) -> Result:
+        harness, cfg = obj, self.d.config
         spec, meta = harness.get("spec") or {}, harness["metadata"]
         ns, name = meta["namespace"], meta["name"]
         backend = str(spec.get("backend", ""))
         if backend not in CLAW_BACKENDS:
             await self._write(harness, st.backend_unavailable(backend))
             return Result()
-        try:
-            template = await self._ensure_template(harness)
-        except kerr.Invalid as exc:  # the ActorTemplate/Secret schema refused what we built
-            await self._write(harness, st.lifecycle_failed(f"reconcile ActorTemplate: {exc}"))
-            return Result(requeue_after=cfg.resync_period)
-        except (TemplateError, inputs.InputsError, claw.BootstrapError) as exc:
-            await self._write(harness, st.lifecycle_failed(str(exc)))
-            return Result(requeue_after=cfg.resync_period)
+        template = await self._ensure_template(harness)
         phase = str((template.get("status") or {}).get("phase") or "")
         if phase == "Failed":
             await self._write(harness, st.template_failed(objects.template_message(template)))
@@ -154,11 +142,7 @@ class HarnessReconciler:
         substrate = spec.get("substrate")
         if not isinstance(substrate, dict):
             raise TemplateError("spec.substrate is required")
-        pool = resolve_pool(ns, substrate, self.d.config.defaults)
-        try:
-            await self.read.get(WORKER_POOL, pool[1], pool[0])
-        except kerr.NotFound:
-            raise TemplateError(f"get WorkerPool {pool[0]}/{pool[1]}: not found") from None
+        pool = await read_pool(self.read, ns, substrate, self.d.config.defaults)
         image = choose_image(substrate.get("workloadImage"))
         resolved = await inputs.resolve(self.read, harness)
         await self._ensure_owned_secret(harness, resolved)
@@ -193,7 +177,7 @@ class HarnessReconciler:
                 existing = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
         owner = controller_uid(existing)
         if owner is not None and owner != meta["uid"]:
-            raise TemplateError(
+            raise OwnershipConflict(
                 f"ActorTemplate {ns}/{tname} is controlled by another object; rename the harness "
                 "or delete that template"
             )
@@ -212,7 +196,7 @@ class HarnessReconciler:
             await self.d.kube.create(SECRET, desired, ns)
             return
         if controller_uid(live) != harness["metadata"]["uid"]:
-            raise TemplateError(
+            raise OwnershipConflict(
                 f"Secret {ns}/{sname} exists and is not owned by this harness; delete or rename it"
             )
         if live.get("data") != desired["data"]:
@@ -226,54 +210,17 @@ class HarnessReconciler:
 
     # --- delete -----------------------------------------------------------------------------
 
-    async def _delete(self, harness: dict[str, Any]) -> Result:
-        meta = harness["metadata"]
-        if FINALIZER not in (meta.get("finalizers") or []):
-            return Result()
-        annotations = meta.get("annotations") or {}
-        if annotations.get(SKIP_CLEANUP) == "true":
-            await self.d.events(
-                harness,
-                "Warning",
-                "CleanupSkipped",
-                "DeleteAgentHarness",
-                f"{SKIP_CLEANUP} is set: substrate actors were not deleted",
-            )
-            await objects.remove_finalizer(self.d.kube, AGENT_HARNESS, harness, FINALIZER)
-            return Result()
-        age, timeout = objects.deletion_age(meta, self.d.clock()), self.d.config.delete_timeout
-        poll = objects.deletion_poll(age, timeout, min(self.d.config.not_ready_requeue, 2.0))
-        timed_out = age > timeout
-        try:
-            done = await self._delete_actors(harness, timed_out)
-        except ate.AteApiError as exc:
-            note = f"substrate cleanup: {exc}"
-            await self.d.events(
-                harness, "Warning", "AgentHarnessDeleteFailed", "DeleteAgentHarness", note
-            )
-            raise
-        if not done:
-            return Result(requeue_after=poll)
-        await objects.remove_finalizer(self.d.kube, AGENT_HARNESS, harness, FINALIZER)
-        return Result()
-
-    async def _delete_actors(self, harness: dict[str, Any], timed_out: bool) -> bool:
-        meta = harness["metadata"]
+    async def delete_actors(self, obj: dict[str, Any], timed_out: bool) -> bool:
+        harness, meta = obj, obj["metadata"]
         ns, name = meta["namespace"], meta["name"]
         tname = harness_template_name(ns, name)
         ours = (ns, tname)
         recorded = str(((harness.get("status") or {}).get("backendRef") or {}).get("id") or "")
         extra_timeout = st.delete_timeout() if timed_out else []
-        try:
-            template: dict[str, Any] | None = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
-        except kerr.NotFound:
-            template = None
-        owner = controller_uid(template) if template is not None else None
-        if owner is not None and owner != meta["uid"]:
+        template, foreign = await owned_template(self.d.kube, ns, tname, meta["uid"])
+        if foreign:
             # Another object's template: no actor from it is ours (issue 15 item 3).
             return True
-        if owner is None:
-            template = None  # not provably ours: never delete it
         for actor_id in dict.fromkeys(
             x
             for x in (recorded, harness_actor_id(ns, name), harness_actor_id_hashed(ns, name))

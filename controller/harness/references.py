@@ -8,17 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.harness.template import SubstrateDefaults
 from controller.runtime.sources import ref_value
+from controller.substrate.references import namespace_of as _ns
+from controller.substrate.references import pool_refs as pool_refs
 
 
 def _spec(obj: dict[str, Any]) -> dict[str, Any]:
     spec = obj.get("spec")
     return spec if isinstance(spec, dict) else {}
-
-
-def _ns(obj: dict[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("namespace") or "")
 
 
 def _sources(obj: dict[str, Any], kind: str) -> list[str]:
@@ -62,21 +59,3 @@ def modelconfig_refs(obj: dict[str, Any]) -> list[str]:
         return []
     ns, _, name = ref.rpartition("/")
     return [ref_value(ns or _ns(obj), name)]
-
-
-def pool_refs(defaults: SubstrateDefaults) -> Any:
-    """An index function giving the harness's WorkerPool (its own or the default)."""
-
-    def index(obj: dict[str, Any]) -> list[str]:
-        ref = str(
-            ((_spec(obj).get("substrate") or {}).get("workerPoolRef") or {}).get("name") or ""
-        ).strip()
-        if ref:
-            return [ref_value(_ns(obj), ref)]
-        if defaults.worker_pool_name:
-            return [
-                ref_value(defaults.worker_pool_namespace or _ns(obj), defaults.worker_pool_name)
-            ]
-        return []
-
-    return index

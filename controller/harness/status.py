@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from controller.objects import Cond as Cond
-from controller.objects import apply as apply
-from controller.objects import status_of as status_of
+from controller.substrate.objects import Cond as Cond
+from controller.substrate.objects import apply as apply
+from controller.substrate.objects import status_of as status_of
 from shared.ateapi.convert import Actor, ActorStatus
 
 READY: Final = "Ready"

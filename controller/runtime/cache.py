@@ -53,6 +53,10 @@ class CachedReader:
             return
         self._watchers.setdefault(_kind(watcher.resource), []).append(watcher)
 
+    def covers(self, res: Resource, namespace: str | None) -> bool:
+        """Whether a registered watch covers ``res`` in ``namespace`` (its changes raise events)."""
+        return any(w.namespace in (None, namespace) for w in self._watchers.get(_kind(res), ()))
+
     async def get(self, res: Resource, name: str, namespace: str | None = None) -> Obj:
         """The object (a private copy), from a covering synced cache or a live GET."""
         for watcher in self._watchers.get(_kind(res), ()):

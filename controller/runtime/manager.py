@@ -51,7 +51,7 @@ class Manager:
         """A server: ``start`` returns once bound; ``stop`` closes it. Always runs."""
         self._servers.append((name, start, stop))
 
-    def add_cache(self, name: str, run: Run, synced: asyncio.Event) -> None:
+    def add_cache(self, name: str, run: Run, synced: asyncio.Event | None = None) -> None:
         """A watch/source that runs on leader and standby; ``synced`` gates readiness."""
         self._caches.append(_Entry(name, run, synced=synced))
 

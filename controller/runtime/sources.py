@@ -124,20 +124,26 @@ class Source:
             return []
         return _unique(k for m in self.mappers for k in m(event))
 
+    def handle(self, event: WatchEvent) -> None:
+        """Enqueue the keys ``event`` maps to (an informer's handler)."""
+        for key in self.keys_for(event):
+            self.queue.add(key)
+
     async def run(self) -> None:
-        """Consume events forever (cancel to stop)."""
-        resync = asyncio.create_task(self._resync()) if self.resync else None
+        """Consume the watcher's events forever (cancel to stop): a Source that owns its
+        watcher. Under an `InformerCache` the informer runs the watch and calls `handle`."""
+        resync = asyncio.create_task(self.resync_loop()) if self.resync else None
         try:
             async for event in self.watcher.events():
-                for key in self.keys_for(event):
-                    self.queue.add(key)
+                self.handle(event)
         finally:
             if resync is not None:
                 resync.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await resync
 
-    async def _resync(self) -> None:
+    async def resync_loop(self) -> None:
+        """Every ``resync`` seconds once synced, enqueue every cached object (forever)."""
         assert self.resync
         await self.watcher.synced.wait()
         while True:

@@ -5,7 +5,7 @@
 |--------------------------------------|----------------------------|-----------------|
 | ``Result()``                          | forget                     | ``success``       |
 | ``Result(requeue_after=s)``           | forget, add_after(s)       | ``requeue_after`` |
-| raises `shared.errors.TerminalError`  | forget (no retry)          | ``terminal``      |
+| raises `shared.errors.TerminalError`  | forget, cancel delayed     | ``terminal``      |
 | raises anything else                  | add_rate_limited (backoff) | ``error``         |
 
 N workers pull from one queue; the queue guarantees one reconcile per key at a time.
@@ -131,6 +131,7 @@ class Workers:
             raise
         except TerminalError as exc:
             self.queue.forget(key)
+            self.queue.cancel_delayed(key)  # no timed retry: a change to the object enqueues it
             label = "terminal"
             log.error("reconcile %s failed terminally (%s): %s", key, exc.reason, exc, extra=extra)
         except Exception as exc:

@@ -21,6 +21,8 @@ CARD_KEY: Final = "agent-card.json"
 SRT_KEY: Final = "srt-settings.json"
 CONFIG_VERSION: Final = "kagent-substrate/v1"
 CARD_PORT: Final = 8080
+DEFAULT_MODEL_CONFIG: Final = "default-model-config"
+"""The ModelConfig of an agent that names none (spec.declarative.modelConfig)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
-"""SandboxAgent reconcile (spec/sandboxagent_helm.md §5 with SPEC §5-6): orchestration only.
+"""SandboxAgent reconcile (spec/sandboxagent_helm.md §5 with SPEC §5-6): the kind's steps.
 
-``platform: substrate`` agents only. Level-based: read the live agent, converge the owned config
-Secret and ActorTemplate, set Accepted / UnsupportedFeatures / Ready every pass and write status
-only when it changed (observedGeneration on every path). Ready follows the template's golden
-snapshot; sessions are the gateway's. Deletion, across passes: every session actor found by
-the template (never by id prefix), then the template and the golden actor, then the finalizer.
+``platform: substrate`` agents only. Level-based: converge the owned config Secret and
+ActorTemplate, set Accepted / UnsupportedFeatures / Ready every pass and write status only when
+it changed (observedGeneration on every path). Ready follows the template's golden snapshot;
+sessions are the gateway's. Deletion, across passes: every session actor found by the template
+(never by id prefix), then the template and the golden actor, then the finalizer. The pass
+skeleton and the outcome mapping are `controller.substrate.reconciler`'s.
 """
 
 from __future__ import annotations
@@ -16,38 +17,35 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from controller import objects
 from controller.config import ControllerConfig
-from controller.harness import inputs as harness_inputs
-from controller.harness.reconcile import Events
-from controller.harness.template import (
-    TemplateError,
-    controller_uid,
-    resolve_pool,
-)
-from controller.objects import GOLDEN_ANNOTATION, SKIP_CLEANUP
 from controller.runtime.cache import Reader
 from controller.runtime.result import Result
 from controller.sandboxagent import config as files
 from controller.sandboxagent import rollout
 from controller.sandboxagent import status as st
 from controller.sandboxagent import template as tpl
+from controller.sandboxagent.identity import is_substrate, template_key
 from controller.sandboxagent.sessions import SessionActors
-from shared.api.keys import ObjectKey
+from controller.substrate import objects
+from controller.substrate.events import Events
+from controller.substrate.model import model_settings
+from controller.substrate.objects import GOLDEN_ANNOTATION
+from controller.substrate.outcome import OwnershipConflict, SpecError
+from controller.substrate.reconciler import ObjectReconciler
+from controller.substrate.references import missing_key, read_reference
+from controller.substrate.template import controller_uid, owned_template, read_pool
 from shared.ateapi import errors as ate
 from shared.conditions import now_rfc3339
 from shared.kube import errors as kerr
 from shared.kube.client import KubeClient
-from shared.kube.resources import ACTOR_TEMPLATE, CONFIG_MAP, SANDBOX_AGENT, SECRET, WORKER_POOL
-from shared.naming import sandbox_template_name
+from shared.kube.resources import ACTOR_TEMPLATE, CONFIG_MAP, SANDBOX_AGENT, SECRET
 
 log = logging.getLogger(__name__)
 
 FINALIZER: Final = "kagent.dev/sandbox-agent-substrate-cleanup"
-DEFAULT_MODEL_CONFIG: Final = "default-model-config"
 
 
-class BuildError(ValueError):
+class BuildError(SpecError):
     """The agent cannot be turned into its objects; the message is the condition text."""
 
 
@@ -65,55 +63,33 @@ class SandboxDeps:
     """Reads of what the agent references (watch caches); None: live GETs."""
 
 
-def is_substrate(agent: dict[str, Any]) -> bool:
-    """Whether this controller owns the agent (``spec.platform: substrate``)."""
-    return (agent.get("spec") or {}).get("platform") == "substrate"
-
-
-def template_key(agent: dict[str, Any]) -> tuple[str, str]:
-    """(namespace, name) of the agent's ActorTemplate: session actors are found by it."""
-    meta = agent["metadata"]
-    return meta["namespace"], sandbox_template_name(meta["namespace"], meta["name"])
-
-
-class SandboxAgentReconciler:
+class SandboxAgentReconciler(ObjectReconciler):
     """Converges one SandboxAgent (platform substrate) per call."""
 
+    resource = SANDBOX_AGENT
+    finalizer = FINALIZER
+    kind = "SandboxAgent"
+    skip_note = "substrate session and golden actors were not deleted"
+    invalid_prefix = "reconcile objects"
+
     def __init__(self, deps: SandboxDeps) -> None:
+        super().__init__(deps.kube, deps.events, deps.config, deps.clock)
         self.d = deps
         self.read: Reader = deps.reader or deps.kube
 
-    async def __call__(self, key: ObjectKey) -> Result:
-        agent = await objects.get_live(self.d.kube, SANDBOX_AGENT, key)
-        if agent is None:
-            return Result()
-        if not is_substrate(agent):
-            return Result()
-        meta = agent["metadata"]
-        if meta.get("deletionTimestamp"):
-            return await self._delete(agent)
-        agent = await objects.ensure_finalizer(self.d.kube, SANDBOX_AGENT, agent, FINALIZER)
-        return await self._ensure(agent)
+    def owns(self, obj: dict[str, Any]) -> bool:
+        return is_substrate(obj)
+
+    async def write_failed(self, obj: dict[str, Any], message: str) -> None:
+        unsupported = st.unsupported(obj.get("spec") or {})
+        await self._write(obj, [*st.reconcile_failed(message), unsupported])
 
     # --- ensure ----------------------------------------------------------------------------
 
-    async def _ensure(self, agent: dict[str, Any]) -> Result:
+    async def ensure(self, obj: dict[str, Any]) -> Result:
         cfg = self.d.config
-        spec = agent.get("spec") or {}
-        unsupported = st.unsupported(spec)
-        try:
-            agent, template = await self._ensure_objects(agent)
-            agent = await rollout.retire_step(
-                self.d.kube, self.d.sessions, agent, template_key(agent)
-            )
-        except kerr.Invalid as exc:
-            await self._write(
-                agent, [*st.reconcile_failed(f"reconcile objects: {exc}"), unsupported]
-            )
-            return Result(requeue_after=cfg.resync_period)
-        except (BuildError, TemplateError, harness_inputs.InputsError) as exc:
-            await self._write(agent, [*st.reconcile_failed(str(exc)), unsupported])
-            return Result(requeue_after=cfg.resync_period)
+        agent, template = await self._ensure_objects(obj)
+        agent = await rollout.retire_step(self.d.kube, self.d.sessions, agent, template_key(agent))
         phase = str((template.get("status") or {}).get("phase") or "")
         if phase == "Failed":
             ready = st.template_failed(objects.template_message(template))
@@ -122,7 +98,7 @@ class SandboxAgentReconciler:
             ready, result = st.workload_ready(), Result(requeue_after=cfg.resync_period)
         else:
             ready, result = st.template_not_ready(), Result(requeue_after=cfg.not_ready_requeue)
-        await self._write(agent, [st.accepted(), unsupported, ready])
+        await self._write(agent, [st.accepted(), st.unsupported(agent.get("spec") or {}), ready])
         return result
 
     async def _ensure_objects(self, agent: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -131,14 +107,11 @@ class SandboxAgentReconciler:
         if problem := st.validation_error(spec):
             raise BuildError(problem)
         prefix = f"failed to build manifest for sandboxagent {ns}/{name}: build sandbox workload"
-        pool = resolve_pool(ns, spec.get("substrate") or {}, self.d.config.defaults)
-        try:
-            await self.read.get(WORKER_POOL, pool[1], pool[0])
-        except kerr.NotFound:
-            raise BuildError(f"{prefix}: get WorkerPool {pool[0]}/{pool[1]}: not found") from None
+        substrate = spec.get("substrate") or {}
+        pool = await read_pool(self.read, ns, substrate, self.d.config.defaults, prefix=prefix)
         declarative = spec.get("declarative") or {}
-        model_ref = str(declarative.get("modelConfig") or "").strip() or DEFAULT_MODEL_CONFIG
-        settings = await harness_inputs.model_settings(self.read, ns, model_ref)
+        model_ref = str(declarative.get("modelConfig") or "").strip() or files.DEFAULT_MODEL_CONFIG
+        settings = await model_settings(self.read, ns, model_ref, "spec.declarative.modelConfig")
         model = files.Model(
             provider=settings.provider,
             model=settings.model,
@@ -163,9 +136,7 @@ class SandboxAgentReconciler:
         try:
             container = tpl.agent_container(tpl.workload_pod(agent, image=image, env=env))
         except tpl.MissingAgentContainer as exc:
-            message = f"{prefix}: {exc}"
-            await self.d.events(agent, "Warning", "MissingAgentContainer", "BuildTemplate", message)
-            raise BuildError(message) from None
+            raise BuildError(f"{prefix}: {exc}", reason="MissingAgentContainer") from None
         await self._ensure_secret(agent, tpl.config_secret(agent, data))
         desired = tpl.desired_template(
             agent, pool=pool, container=container, defaults=self.d.config.defaults
@@ -178,13 +149,11 @@ class SandboxAgentReconciler:
             return None
         kind, name, key = source.get("type"), str(source.get("name")), str(source.get("key"))
         res = SECRET if kind == "Secret" else CONFIG_MAP
-        try:
-            obj = await self.read.get(res, name, ns)
-        except kerr.NotFound:
-            raise BuildError(f"systemMessageFrom: {kind} {ns}/{name} not found") from None
+        what, field = f"systemMessageFrom: {kind}", "spec.declarative.systemMessageFrom"
+        obj = await read_reference(self.read, res, ns, name, field=field, what=what)
         data = obj.get("data") or {}
         if key not in data:
-            raise BuildError(f'systemMessageFrom: {kind} {ns}/{name} has no key "{key}"')
+            raise missing_key(res, ns, name, key, f'{what} {ns}/{name} has no key "{key}"')
         if kind == "Secret":
             return base64.b64decode(data[key]).decode("utf-8", "replace")
         return str(data[key])
@@ -198,7 +167,7 @@ class SandboxAgentReconciler:
                 await self.d.kube.create(SECRET, desired, ns)
             return
         if controller_uid(live) != agent["metadata"]["uid"]:
-            raise BuildError(
+            raise OwnershipConflict(
                 f"Secret {ns}/{sname} exists and is not owned by this SandboxAgent; "
                 "delete or rename it (the agent's config Secret has the agent's name)"
             )
@@ -219,55 +188,23 @@ class SandboxAgentReconciler:
 
     # --- delete -----------------------------------------------------------------------------
 
-    async def _delete(self, agent: dict[str, Any]) -> Result:
-        meta = agent["metadata"]
-        if FINALIZER not in (meta.get("finalizers") or []):
-            return Result()
-        if (meta.get("annotations") or {}).get(SKIP_CLEANUP) == "true":
-            await self.d.events(
-                agent,
-                "Warning",
-                "CleanupSkipped",
-                "DeleteSandboxAgent",
-                f"{SKIP_CLEANUP} is set: substrate session and golden actors were not deleted",
-            )
-            await objects.remove_finalizer(self.d.kube, SANDBOX_AGENT, agent, FINALIZER)
-            return Result()
-        age, timeout = objects.deletion_age(meta, self.d.clock()), self.d.config.delete_timeout
-        poll = objects.deletion_poll(age, timeout, min(self.d.config.not_ready_requeue, 2.0))
-        timed_out = age > timeout
+    async def delete_unavailable(
+        self, obj: dict[str, Any], exc: ate.AteApiError, timed_out: bool
+    ) -> Result | None:
         extra = [st.delete_timeout()] if timed_out else []
-        try:
-            done = await self._delete_actors(agent, extra)
-        except (ate.Unavailable, ate.DeadlineExceeded) as exc:
-            await self._write(agent, [st.substrate_unavailable(str(exc)), *extra])
-            return Result(requeue_after=self.d.config.not_ready_requeue)
-        except ate.AteApiError as exc:
-            note = f"substrate cleanup: {exc}"
-            await self.d.events(
-                agent, "Warning", "SandboxAgentDeleteFailed", "DeleteSandboxAgent", note
-            )
-            raise
-        if not done:
-            return Result(requeue_after=poll)
-        await objects.remove_finalizer(self.d.kube, SANDBOX_AGENT, agent, FINALIZER)
-        return Result()
+        await self._write(obj, [st.substrate_unavailable(str(exc)), *extra])
+        return Result(requeue_after=self.d.config.not_ready_requeue)
 
-    async def _delete_actors(self, agent: dict[str, Any], extra: list[st.Cond]) -> bool:
-        meta = agent["metadata"]
+    async def delete_actors(self, obj: dict[str, Any], timed_out: bool) -> bool:
+        agent, meta = obj, obj["metadata"]
+        extra = [st.delete_timeout()] if timed_out else []
         ns, tname = template_key(agent)
         golden = (meta.get("annotations") or {}).get(GOLDEN_ANNOTATION, "")
-        try:
-            template: dict[str, Any] | None = await self.d.kube.get(ACTOR_TEMPLATE, tname, ns)
-        except kerr.NotFound:
-            template = None
-        owner = controller_uid(template) if template is not None else None
-        if owner is not None and owner != meta["uid"]:
+        template, foreign = await owned_template(self.d.kube, ns, tname, meta["uid"])
+        if foreign:
             # Another object's template: its actors are not ours either. We never created any
             # from it (the template check refuses before any actor), so there is nothing to do.
             return True
-        if owner is None:
-            template = None  # not provably ours: never delete it
         if template is not None:
             golden = (
                 str((template.get("status") or {}).get("goldenActorID") or "").strip() or golden

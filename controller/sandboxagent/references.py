@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.harness.references import pool_refs as pool_refs
 from controller.runtime.sources import ref_value
-from controller.sandboxagent.reconcile import DEFAULT_MODEL_CONFIG
+from controller.sandboxagent.config import DEFAULT_MODEL_CONFIG
+from controller.substrate.references import namespace_of as _ns
+from controller.substrate.references import pool_refs as pool_refs
 
 
 def _declarative(obj: dict[str, Any]) -> dict[str, Any]:
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
     decl = (spec or {}).get("declarative")
     return decl if isinstance(decl, dict) else {}
-
-
-def _ns(obj: dict[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("namespace") or "")
 
 
 def secret_refs(obj: dict[str, Any]) -> list[str]:

@@ -20,9 +20,9 @@ import contextlib
 import logging
 from typing import Any, Final, Protocol
 
-from controller import objects
-from controller.harness.template import (
-    TemplateError,
+from controller.substrate import objects
+from controller.substrate.outcome import OwnershipConflict
+from controller.substrate.template import (
     controller_uid,
     merged_template,
     needs_update,
@@ -79,7 +79,7 @@ async def ensure_template(
             existing = await kube.get(ACTOR_TEMPLATE, name, ns)
     owner, uid = controller_uid(existing), agent["metadata"]["uid"]
     if owner is not None and owner != uid:
-        raise TemplateError(
+        raise OwnershipConflict(
             f"ActorTemplate {ns}/{name} is controlled by another object; rename the agent "
             "or delete that template"
         )

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from controller.harness.actor import AteApi, delete_step, owned_by
+from controller.substrate.actor import AteApi, delete_step, owned_by
 from shared.ateapi import errors as ate
 from shared.ateapi.convert import Actor, ActorStatus
 

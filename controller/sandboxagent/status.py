@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from controller.objects import Cond as Cond
-from controller.objects import apply as apply
-from controller.objects import status_of as status_of
+from controller.substrate.objects import Cond as Cond
+from controller.substrate.objects import apply as apply
+from controller.substrate.objects import status_of as status_of
 
 ACCEPTED: Final = "Accepted"
 READY: Final = "Ready"

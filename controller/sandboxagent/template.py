@@ -15,14 +15,11 @@ import base64
 from dataclasses import dataclass
 from typing import Any, Final
 
-from controller.harness.claw import sanitize_env, secret_env
-from controller.harness.template import (
-    SubstrateDefaults,
-    TemplateError,
-    actor_template,
-)
-from controller.objects import owner_reference
 from controller.sandboxagent.config import CARD_KEY, CONFIG_KEY, SRT_KEY, Model
+from controller.substrate.defaults import SubstrateDefaults
+from controller.substrate.env import sanitize_env, secret_env
+from controller.substrate.objects import owner_reference
+from controller.substrate.template import TemplateError, actor_template, require_digest
 from shared.naming import (
     SANDBOX_LABEL,
     SANDBOX_PREFIX,
@@ -68,8 +65,7 @@ def choose_image(configured: str, registry: str = "") -> str:
     image = configured.strip()
     if not image:
         raise TemplateError(RUNTIME_IMAGE_MISSING)
-    if "@" not in image:
-        raise TemplateError(f'workload image "{image}" must be pinned with a digest (@sha256:...)')
+    require_digest(image)
     registry = registry.strip().rstrip("/")
     if registry and "/" in image:
         image = registry + image[image.index("/") :]

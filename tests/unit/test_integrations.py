@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kagent_substrate.cli import COMMANDS
 from shared.check.cli import build_parser as check_parser
-from shared.cli import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXE = str(Path(sys.executable).with_name("kagent-substrate"))

@@ -225,3 +225,57 @@ def test_kubectl_imperative_commands_events_and_describe(stack: LocalStack) -> N
         '{"metadata":{"finalizers":null}}',
     )
     stack.wait("described deleted", lambda: gone(stack, "described"))
+
+
+def test_missing_secret_is_terminal_with_an_event_until_it_appears(stack: LocalStack) -> None:
+    """A missing gateway Secret: condition, Warning event, a ``terminal`` reconcile (no timed
+    retry); creating the Secret reconciles the harness again through the Secret watch."""
+    apply(stack, harness("latecomer", substrate={"gatewayTokenSecretRef": {"name": "late-gw"}}))
+
+    def refused() -> dict[str, Any] | None:
+        obj = stack.get_json("ahr", "latecomer", "-n", stack.namespace)
+        conds = {c["type"]: c for c in (obj.get("status") or {}).get("conditions", [])}
+        return (
+            obj if conds.get("Accepted", {}).get("reason") == "SubstrateLifecycleFailed" else None
+        )
+
+    stack.wait("latecomer refused", refused)
+
+    def warning() -> dict[str, Any] | None:
+        items = stack.get_json("events.events.k8s.io", "-n", stack.namespace)["items"]
+        return next(
+            (
+                e
+                for e in items
+                if e["regarding"]["name"] == "latecomer" and e["reason"] == "SecretNotFound"
+            ),
+            None,
+        )
+
+    event = stack.wait("SecretNotFound event", warning)
+    assert event["type"] == "Warning"
+    assert (
+        "create Secret e2e/late-gw or change spec.substrate.gatewayTokenSecretRef" in event["note"]
+    )
+    metrics_url = stack.procs["controller"].ready["metrics"].rstrip("/") + "/metrics"
+
+    def terminal_count() -> float:
+        with urllib.request.urlopen(metrics_url, timeout=5) as resp:
+            for line in resp.read().decode().splitlines():
+                if line.startswith("kagent_substrate_reconcile_total{") and (
+                    'controller="agentharness"' in line and 'result="terminal"' in line
+                ):
+                    return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    assert stack.wait("terminal outcome counted", lambda: terminal_count() >= 1)
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "late-gw"},
+        "stringData": {"token": "late-token"},
+    }
+    apply(stack, secret)
+    stack.wait("latecomer Ready once its Secret exists", lambda: ready(stack, "latecomer"))
+    stack.kubectl("delete", "ahr", "latecomer", "-n", stack.namespace, "--wait=false")
+    stack.wait("latecomer deleted", lambda: gone(stack, "latecomer"))

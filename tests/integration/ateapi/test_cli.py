@@ -31,7 +31,7 @@ async def test_cli_serves_and_prints_ready(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "import sys; from shared.cli import main; sys.exit(main(sys.argv[1:]))",
+        "import sys; from kagent_substrate.cli import main; sys.exit(main(sys.argv[1:]))",
         "devstack",
         "substrate",
         "--ca-out",
@@ -69,7 +69,7 @@ async def test_cli_bad_flag_is_a_clear_error() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "import sys; from shared.cli import main; sys.exit(main(sys.argv[1:]))",
+        "import sys; from kagent_substrate.cli import main; sys.exit(main(sys.argv[1:]))",
         "devstack",
         "substrate",
         "--fault",

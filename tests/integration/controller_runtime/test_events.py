@@ -1,11 +1,11 @@
-"""`controller/events.py` on the devstack API: Event shape, de-duplication into a series, redaction."""
+"""`controller/runtime/recorder.py` on the devstack API: Event shape, de-duplication into a series, redaction."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from controller.events import EventRecorder, RecorderConfig
 from controller.runtime.clock import FakeClock
+from controller.runtime.recorder import EventRecorder, RecorderConfig
 from shared.kube.client import KubeClient, RequestCounter
 from shared.kube.resources import EVENT, SECRET
 from shared.secrets import Secret

@@ -17,11 +17,11 @@ from controller.gateway.app import gateway_server
 from controller.gateway.auth import Authenticator
 from controller.gateway.metrics import GatewayMetrics
 from controller.gateway.refcount import SessionTracker
-from controller.harness.template import SubstrateDefaults
-from controller.router_probe import RouterProbe
 from controller.runtime.health import HttpServer
 from controller.sandboxagent.reconcile import SandboxAgentReconciler, SandboxDeps
 from controller.sandboxagent.sessions import SessionActors
+from controller.substrate.defaults import SubstrateDefaults
+from controller.substrate.router_probe import RouterProbe
 from devstack.kubeapi.auth import AuthTable, Rule, User
 from shared.api.keys import ObjectKey
 from shared.kube.resources import SANDBOX_AGENT

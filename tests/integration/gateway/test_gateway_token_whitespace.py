@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from controller.harness.reconcile import HarnessDeps, HarnessReconciler
-from controller.router_probe import RouterProbe
+from controller.substrate.router_probe import RouterProbe
 from shared.api.keys import ObjectKey
 from shared.kube.resources import AGENT_HARNESS, SECRET
 from tests.integration.controller.conftest import eventually

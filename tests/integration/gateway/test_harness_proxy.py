@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from controller.harness.reconcile import HarnessDeps, HarnessReconciler
-from controller.router_probe import RouterProbe
+from controller.substrate.router_probe import RouterProbe
 from shared.api.keys import ObjectKey
 from shared.kube.resources import AGENT_HARNESS
 from tests.integration.controller.conftest import eventually

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from controller.harness import claw
-from controller.harness.claw import Channel, ModelSettings
+from controller.harness.claw import Channel
+from controller.substrate.env import sanitize_env
+from controller.substrate.model import ModelSettings
 
 VECTOR_A = (
     '{"gateway":{"mode":"local","bind":"lan","auth":{"mode":"token","token":"test-token"},"port":80,'
@@ -136,7 +138,7 @@ def test_sanitize_env_keeps_literals_and_secret_refs_first_wins() -> None:
         {"name": "C", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k", "optional": True}}},
         {"name": "", "value": "x"},
     ]
-    assert claw.sanitize_env(entries) == [
+    assert sanitize_env(entries) == [
         {"name": "A", "value": "kept"},
         {"name": "B", "value": ""},
         {"name": "C", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k", "optional": True}}},

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from controller.objects import DELETE_POLL_CAP, deletion_age, deletion_poll
+from controller.substrate.objects import DELETE_POLL_CAP, deletion_age, deletion_poll
 
 
 @pytest.mark.parametrize(

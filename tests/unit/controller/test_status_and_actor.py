@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from controller.harness import actor as actors
 from controller.harness import status as st
+from controller.substrate import actor as actors
 from shared.ateapi import errors as ate
 from shared.ateapi.convert import Actor, ActorStatus
 from shared.conditions import set_condition

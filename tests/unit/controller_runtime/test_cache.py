@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from controller.runtime.cache import CachedReader
+from controller.substrate.outcome import MissingReference
+from controller.substrate.references import read_reference
 from shared.kube import errors as kerr
 from shared.kube.resources import ACTOR_TEMPLATE, AGENT_HARNESS, SECRET
 from shared.kube.watching import Store, Watcher
@@ -58,3 +60,21 @@ async def test_uncovered_namespace_unsynced_or_filtered_watchers_read_live() -> 
     assert (await reader.get(SECRET, "s", "team"))["live"] is True
     assert (await reader.get(ACTOR_TEMPLATE, "t", "team"))["live"] is True
     assert kube.gets == [("a", "other"), ("s", "team"), ("t", "team")] and reader.misses == 3
+
+
+class Absent(FakeKube):
+    async def get(self, res: Any, name: str, namespace: str | None = None) -> dict[str, Any]:
+        raise kerr.NotFound(f"{res.plural} {name} not found", status=404)
+
+
+async def test_a_missing_reference_is_terminal_only_where_a_watch_will_see_it_appear() -> None:
+    reader = CachedReader(Absent())  # type: ignore[arg-type]
+    reader.register(watcher(SECRET, "team", []))
+    assert reader.covers(SECRET, "team") and not reader.covers(SECRET, "kagent")
+    watched, unwatched = [], []
+    for ns, out in (("team", watched), ("kagent", unwatched)):
+        with pytest.raises(MissingReference) as err:
+            await read_reference(reader, SECRET, ns, "gw", field="spec.x")
+        out.append(err.value)
+    assert watched[0].terminal and watched[0].reason == "SecretNotFound"
+    assert not unwatched[0].terminal  # retried at the resync period instead

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -29,6 +30,19 @@ def setup(
     )
     w = Workers("ahr", reconciler, q, ReconcileMetrics(registry), WorkerConfig(workers=workers))  # type: ignore[arg-type]
     return w, registry
+
+
+def scripted(outcomes: list[object]) -> Any:
+    """A reconciler returning (or raising) ``outcomes`` in order."""
+
+    async def reconciler(key: ObjectKey) -> Result:
+        out = outcomes.pop(0)
+        if isinstance(out, Exception):
+            raise out
+        assert isinstance(out, Result)
+        return out
+
+    return reconciler
 
 
 def count(registry: CollectorRegistry, result: str) -> float:
@@ -170,3 +184,15 @@ async def test_stop_lets_in_flight_reconcile_finish() -> None:
 async def _until(pred: object) -> None:
     while not pred():  # type: ignore[operator]
         await asyncio.sleep(0.001)
+
+
+async def test_terminal_drops_a_requeue_an_earlier_pass_asked_for() -> None:
+    clock = FakeClock()
+    w, registry = setup(scripted([Result(requeue_after=30), TerminalError("fix")]), clock)
+    assert await w.process(K) == "requeue_after"
+    assert w.queue.waiting == 1
+    assert await w.process(K) == "terminal"
+    assert w.queue.waiting == 0  # no timed retry: only a change to the object enqueues it
+    await clock.advance(60)
+    assert len(w.queue) == 0
+    assert count(registry, "terminal") == 1

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from controller.harness.template import SubstrateDefaults, TemplateError
 from controller.sandboxagent import status as st
 from controller.sandboxagent.config import (
     Model,
@@ -29,6 +28,8 @@ from controller.sandboxagent.template import (
     desired_template,
     workload_pod,
 )
+from controller.substrate.defaults import SubstrateDefaults
+from controller.substrate.template import TemplateError
 from shared.conditions import Condition
 
 MODEL = Model("Anthropic", "claude-sonnet-4-5", "llm-key", "key")
