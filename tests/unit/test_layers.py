@@ -47,3 +47,38 @@ def test_pure_packages_do_no_io(package: str) -> None:
         if n.split(".")[0] in IO_MODULES
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("package", ("shared/policy/cel", "shared/policy/schema"))
+def test_policy_algorithms_never_import_the_accelerators(package: str) -> None:
+    """The accelerators build on the public API of cel and schema, never the other way."""
+    offenders = [
+        f"{p.relative_to(ROOT)}: {n}"
+        for p in _files(package)
+        for n in _imports(p)
+        if n.startswith("shared.policy.accel")
+    ]
+    assert offenders == []
+
+
+def test_policy_modules_use_no_private_names_of_other_modules() -> None:
+    """No module imports another's ``_private`` name (STYLE: public API between modules)."""
+    offenders = []
+    for path in _files("shared/policy"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                offenders += [
+                    f"{path.relative_to(ROOT)}: {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_")
+                ]
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id not in ("self", "cls")
+            ):
+                offenders.append(f"{path.relative_to(ROOT)}: {node.value.id}.{node.attr}")
+    assert offenders == []
