@@ -24,6 +24,7 @@ from shared.policy.schema import (
     prune_and_default,
     validate,
 )
+from shared.policy.schema.celcheck import check_rules, meter_rules
 from shared.policy.schema.objectmeta import OBJECT_META_FIELDS, validate_metadata
 from shared.policy.verdict import (
     NOT_SUPPORTED,
@@ -40,6 +41,14 @@ set it from ``KAGENT_POLICY_ACCELERATE=0`` to run everything on the plain algori
 
 #: Schema error types after which the apiserver does not run CEL rules (``hasBlockingErr``).
 BLOCKING_TYPES = frozenset({NOT_SUPPORTED, REQUIRED, TOO_LONG, TOO_MANY, TYPE_INVALID})
+
+
+class CRDInvalid(InputError):
+    """A CRD the apiserver refuses at creation; ``causes`` are its field errors."""
+
+    def __init__(self, name: str, causes: list[str]) -> None:
+        super().__init__(f"CustomResourceDefinition {name!r} is invalid: " + "; ".join(causes))
+        self.causes = causes
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +117,11 @@ class CRDValidator:
                 )
             except SchemaError as exc:
                 raise InputError(f"CRD {where} version {raw['name']}: {exc}") from exc
+            problems, costs = check_rules(root)
+            if problems:
+                raise CRDInvalid(where, [f"{_schema_path(spec, i)}.{p}" for p in problems])
+            if costs.may_exceed_runtime_limits():
+                meter_rules(root)
             subresources = raw.get("subresources") or {}
             versions[raw["name"]] = _Version(
                 name=raw["name"],
@@ -229,6 +243,15 @@ class CRDValidator:
         else:
             errors.extend(ctx.cel_errors)
         return errors
+
+
+def _schema_path(spec: dict[str, Any], index: int) -> str:
+    """Where the apiserver reports a version's schema: ``spec.validation`` when every version
+    has the same schema (it keeps one copy), else ``spec.versions[i].schema``."""
+    schemas = [(v.get("schema") or {}).get("openAPIV3Schema") for v in spec["versions"]]
+    if all(s == schemas[0] for s in schemas):
+        return "spec.validation"
+    return f"spec.versions[{index}].schema"
 
 
 def _plain_walk(root: Node) -> Walk:

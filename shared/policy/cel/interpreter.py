@@ -262,12 +262,12 @@ class Compiler:
             (a,) = args
 
             def call1(env: Env) -> Any:
-                return _guard(fn, name, a(env))
+                return guard(fn, name, a(env))
 
             return call1
 
         def call(env: Env) -> Any:
-            return _guard(fn, name, *[f(env) for f in args])
+            return guard(fn, name, *[f(env) for f in args])
 
         return call
 
@@ -311,10 +311,22 @@ class Compiler:
             bodies = [self.compile(a) for a in args[1:]]
         finally:
             self.bound.pop()
-        return _MACRO_BUILDERS[name](target, var, bodies)
+        bodies = [self.loop_step(name, b) for b in bodies]
+        return self.loop(name, _MACRO_BUILDERS[name](target, var, bodies))
+
+    # Extension points (the cost meter charges here) ------------------------------------------
+
+    def loop_step(self, name: str, body: Fn) -> Fn:
+        """A comprehension's per-element function (``name`` is the macro)."""
+        return body
+
+    def loop(self, name: str, comprehension: Fn) -> Fn:
+        """A whole comprehension (``name`` is the macro)."""
+        return comprehension
 
 
-def _guard(fn: Callable[..., Any], name: str, *args: Any) -> Any:
+def guard(fn: Callable[..., Any], name: str, *args: Any) -> Any:
+    """Call a library function; its Python errors become CEL errors."""
     try:
         return fn(*args)
     except CelError:

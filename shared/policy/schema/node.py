@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from shared.policy.cel import Program
+from shared.policy.cel.cost import RUNTIME_BUDGET
+from shared.policy.cel.interpreter import Fn
 from shared.policy.verdict import Violation
 
 ABSENT: Final = object()
@@ -35,6 +37,9 @@ class Rule:
     transition: bool
     optional_old_self: bool
     rule_id: str
+    metered: Fn | None = None
+    """The rule's closures with a cost meter (`shared.policy.cel.meter`), set only for CRDs
+    whose estimated costs could reach the apiserver's run-time limits."""
 
     def fallback_message(self) -> str:
         """The static message, or ``failed rule: <rule>`` as the apiserver says."""
@@ -111,6 +116,8 @@ class Context:
     unknown: list[str] | None = None
     """When set, the pass also prunes unknown fields (recorded here) and applies defaults
     before validating each object, so one walk does the apiserver's prune, default, validate."""
+    budget: int = RUNTIME_BUDGET
+    """What metered rules may still spend on this object (the apiserver's runtime budget)."""
 
 
 def join(base: str, name: str) -> str:
