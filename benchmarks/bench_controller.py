@@ -316,6 +316,38 @@ async def watch_until(
             await asyncio.sleep(0.2)
 
 
+async def prepare_pool(stack: LocalStack, api: Any, replicas: int) -> None:
+    """The default WorkerPool with ``replicas`` workers and the gateway Secret in the stack's
+    namespace, once the ate-api simulator sees the pool (``api``: an async ``call``)."""
+    ns = stack.namespace
+    debug = stack.procs["substrate"].ready["debug"]
+    await api.call(
+        "POST",
+        f"/apis/ate.dev/v1alpha1/namespaces/{ns}/workerpools",
+        {
+            "apiVersion": "ate.dev/v1alpha1",
+            "kind": "WorkerPool",
+            "metadata": {"name": DEFAULT_POOL, "namespace": ns},
+            "spec": {"replicas": replicas, "ateomImage": POOL_IMAGE},
+        },
+    )
+    await api.call(
+        "POST",
+        f"/api/v1/namespaces/{ns}/secrets",
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": GATEWAY_SECRET, "namespace": ns},
+            "stringData": {"token": "bench-" + "x" * 32},
+        },
+    )
+    stack.wait(
+        "simulator sees the pool",
+        lambda: sim_state(debug)["pools"].get(f"{ns}/{DEFAULT_POOL}") == replicas,
+        timeout=60,
+    )
+
+
 async def drive(stack: LocalStack, args: argparse.Namespace) -> Result:
     """Create, converge, idle, delete; measure each phase."""
     n, ns = args.count, stack.namespace
@@ -325,31 +357,7 @@ async def drive(stack: LocalStack, args: argparse.Namespace) -> Result:
     hp = f"/apis/kagent.dev/v1alpha2/namespaces/{ns}/agentharnesses"
     async with Api(stack.kubeconfig, args.concurrency) as api:
         replicas = n + args.pool_margin
-        await api.call(
-            "POST",
-            f"/apis/ate.dev/v1alpha1/namespaces/{ns}/workerpools",
-            {
-                "apiVersion": "ate.dev/v1alpha1",
-                "kind": "WorkerPool",
-                "metadata": {"name": DEFAULT_POOL, "namespace": ns},
-                "spec": {"replicas": replicas, "ateomImage": POOL_IMAGE},
-            },
-        )
-        await api.call(
-            "POST",
-            f"/api/v1/namespaces/{ns}/secrets",
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": {"name": GATEWAY_SECRET, "namespace": ns},
-                "stringData": {"token": "bench-" + "x" * 32},
-            },
-        )
-        stack.wait(
-            "simulator sees the pool",
-            lambda: sim_state(debug)["pools"].get(f"{ns}/{DEFAULT_POOL}") == replicas,
-            timeout=60,
-        )
+        await prepare_pool(stack, api, replicas)
         listing = await api.call("GET", hp)
         rv = listing["metadata"]["resourceVersion"]
         base_counts = flatten(await api.counters())

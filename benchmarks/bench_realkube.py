@@ -57,13 +57,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_controller import (  # noqa: E402
-    GATEWAY_SECRET,
     LEASES,
-    POOL_IMAGE,
     WRITE_VERBS,
     is_ready,
     log,
-    sim_state,
+    prepare_pool,
     watch_until,
 )
 from benchmarks.bench_controller import Api as AsyncApi  # noqa: E402
@@ -73,7 +71,6 @@ from devstack.realkube import binaries  # noqa: E402
 from devstack.realkube.plane import MASTERS, ControlPlane, TokenUser  # noqa: E402
 from devstack.stack import (  # noqa: E402
     CONTROLLER_USER,
-    DEFAULT_POOL,
     LocalStack,
     Proc,
     StackError,
@@ -620,35 +617,10 @@ async def drive_controller(stack: LocalStack, args: argparse.Namespace) -> Contr
     n, ns = args.count, stack.namespace
     res = ControllerFigures(count=n, window=args.window)
     audit = AuditCounter(stack.workdir / "kube-state" / "logs" / "audit.log", CONTROLLER_USER)
-    debug = stack.procs["substrate"].ready["debug"]
     hp = HARNESSES.format(ns=ns)
     async with AsyncApi(stack.kubeconfig, args.concurrency) as api:
         replicas = n + 20
-        await api.call(
-            "POST",
-            f"/apis/ate.dev/v1alpha1/namespaces/{ns}/workerpools",
-            {
-                "apiVersion": "ate.dev/v1alpha1",
-                "kind": "WorkerPool",
-                "metadata": {"name": DEFAULT_POOL, "namespace": ns},
-                "spec": {"replicas": replicas, "ateomImage": POOL_IMAGE},
-            },
-        )
-        await api.call(
-            "POST",
-            f"/api/v1/namespaces/{ns}/secrets",
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": {"name": GATEWAY_SECRET, "namespace": ns},
-                "stringData": {"token": "bench-" + "x" * 32},
-            },
-        )
-        stack.wait(
-            "simulator sees the pool",
-            lambda: sim_state(debug)["pools"].get(f"{ns}/{DEFAULT_POOL}") == replicas,
-            timeout=60,
-        )
+        await prepare_pool(stack, api, replicas)
         await asyncio.sleep(1.0)  # let the controller's watches settle
         listing = await api.call("GET", hp)
         rv = listing["metadata"]["resourceVersion"]

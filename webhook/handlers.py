@@ -98,11 +98,14 @@ async def _handle(request: web.Request, *, mutate: bool) -> web.Response:
         message = f"admission review did not finish within {cfg.request_timeout:g}s"
         return _answer(errored(decoded[0] if decoded else None, 504, message))
     except Exception as exc:  # a bug in evaluation must not become a 500 or leak the object
+        deps.metrics.bad_request("internal")
         log.error("internal error evaluating an admission review: %s", type(exc).__name__)
         data = decoded[0] if decoded else None
         return _answer(errored(data, 500, "internal error evaluating the object; see webhook logs"))
     seconds = time.perf_counter() - started
     deps.metrics.observe(outcome.kind, outcome.operation, outcome.allowed, seconds)
+    if outcome.rules:
+        deps.metrics.denied(outcome.kind, outcome.rules)
     level = logging.DEBUG if outcome.allowed else logging.INFO
     if log.isEnabledFor(level):
         # The object name goes in the message: ``name`` is a reserved LogRecord attribute.

@@ -56,6 +56,8 @@ class Outcome:
     name: str
     uid: str
     patched: bool = False
+    rules: tuple[str, ...] = ()
+    """Rule ids of the violations of a denial (a bounded metric label)."""
 
 
 def _dict_or_none(value: Any, field: str) -> dict[str, Any] | None:
@@ -217,6 +219,7 @@ def review(
         name=name,
         uid=req.uid,
         patched=patched,
+        rules=() if allowed else tuple(v.rule for v in verdict.violations),
     )
 
 

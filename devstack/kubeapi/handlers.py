@@ -1,7 +1,8 @@
 """The REST verbs on one resource: get, list, watch, create, update, patch, delete.
 
 Objects are stored in the version they were written in and served with the requested
-``apiVersion`` (no conversion: CRD versions are assumed schema-compatible).
+``apiVersion`` (no conversion: CRD versions are assumed schema-compatible), except Events:
+``events.k8s.io/v1`` shares the core ``v1`` storage and is converted (`devstack.kubeapi.events`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from devstack.kubeapi import auth as authn
+from devstack.kubeapi import events
 from devstack.kubeapi.auth import User
 from devstack.kubeapi.deletion import NAMESPACE_FINALIZER, begin_delete, finish_if_done, now_rfc3339
 from devstack.kubeapi.errors import (
@@ -110,15 +112,28 @@ class ResourceHandlers:
     def render(self, rt: ResourceType, version: str, obj: dict[str, Any]) -> dict[str, Any]:
         """The object as served in ``version``."""
         api_version = rt.api_version(version)
+        if events.is_events_api(rt.key):
+            return events.from_core(obj, api_version)
         if obj.get("apiVersion") == api_version and obj.get("kind") == rt.kind:
             return obj
         return {**obj, "apiVersion": api_version, "kind": rt.kind}
+
+    @staticmethod
+    def _to_store(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        """The object in the form its storage holds (events.k8s.io Events: core v1)."""
+        return events.to_core(obj) if events.is_events_api(rt.key) else obj
+
+    @staticmethod
+    def _matcher(rt: ResourceType, request: web.Request) -> Any:
+        q = request.query
+        fields = events.field_selector(rt.key, q.get("fieldSelector"))
+        return object_matcher(q.get("labelSelector"), fields)
 
     def _user_info(self, user: User) -> dict[str, Any]:
         return user.info()
 
     def _get_or_404(self, t: Target) -> dict[str, Any]:
-        obj = self.s.store.get(t.rt.key, (t.namespace or "", t.name or ""))
+        obj = self.s.store.get(t.rt.store_key, (t.namespace or "", t.name or ""))
         if obj is None:
             raise not_found(t.rt.plural, t.rt.group, t.name or "")
         return obj
@@ -214,10 +229,10 @@ class ResourceHandlers:
     async def list(self, request: web.Request, t: Target) -> web.StreamResponse:
         """GET a collection (selectors, limit/continue) or a watch."""
         q = request.query
-        matcher = object_matcher(q.get("labelSelector"), q.get("fieldSelector"))
+        matcher = self._matcher(t.rt, request)
         if _flag(q.get("watch")):
             return await self.watch(request, t, matcher)
-        items = [o for o in self.s.store.list(t.rt.key, t.namespace) if matcher(o)]
+        items = [o for o in self.s.store.list(t.rt.store_key, t.namespace) if matcher(o)]
         meta: dict[str, Any] = {"resourceVersion": str(self.s.store.rv)}
         token = q.get("continue")
         if token:
@@ -226,7 +241,7 @@ class ResourceHandlers:
                 after = (start["k"][0], start["k"][1])
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 raise bad_request(f"continue key is not valid: {exc}") from exc
-            if int(start.get("rv", 0)) < self.s.store.horizon(t.rt.key):
+            if int(start.get("rv", 0)) < self.s.store.horizon(t.rt.store_key):
                 raise gone(
                     "The provided continue parameter is too old to display a consistent list result. "
                     "You can start a new list without the continue parameter."
@@ -304,7 +319,7 @@ class ResourceHandlers:
         except ValueError as exc:
             raise bad_request("timeoutSeconds must be a number") from exc
         wr = WatchRequest(
-            rkey=t.rt.key,
+            rkey=t.rt.store_key,
             kind=t.rt.kind,
             api_version=t.rt.api_version(t.version),
             namespace=t.namespace,
@@ -398,7 +413,7 @@ class ResourceHandlers:
             obj["spec"] = {"finalizers": [NAMESPACE_FINALIZER]}
             obj["status"] = {"phase": "Active"}
             meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
-        if self.s.store.get(t.rt.key, (t.namespace or "", meta["name"])) is not None:
+        if self.s.store.get(t.rt.store_key, (t.namespace or "", meta["name"])) is not None:
             raise already_exists(t.rt.plural, t.rt.group, meta["name"])
         if t.rt.key == CRD_KEY:
             self.s.crds.prepare(obj)
@@ -410,10 +425,11 @@ class ResourceHandlers:
             field_validation=self._field_validation(request),
         )
         assert out.obj is not None
-        if self.s.store.get(t.rt.key, (t.namespace or "", meta["name"])) is not None:
+        if self.s.store.get(t.rt.store_key, (t.namespace or "", meta["name"])) is not None:
             raise already_exists(t.rt.plural, t.rt.group, meta["name"])
         check_stored_size(out.obj)
-        stored = out.obj if dry else self.s.store.put(t.rt.key, out.obj)
+        stored = self._to_store(t.rt, out.obj)
+        stored = stored if dry else self.s.store.put(t.rt.store_key, stored)
         return json_response(self.render(t.rt, t.version, stored), 201, out.warnings)
 
     def _merge_for_write(
@@ -481,12 +497,12 @@ class ResourceHandlers:
         out = await self.s.admission.admit(
             t.rt,
             t.version,
-            self._request(t, "UPDATE", new, current, user, dry),
+            self._request(t, "UPDATE", new, self.render(t.rt, t.version, current), user, dry),
             field_validation=self._field_validation(request),
         )
-        obj = out.obj
-        assert obj is not None
-        latest = self.s.store.get(t.rt.key, (t.namespace or "", t.name or ""))
+        assert out.obj is not None
+        obj = self._to_store(t.rt, out.obj)
+        latest = self.s.store.get(t.rt.store_key, (t.namespace or "", t.name or ""))
         if latest is None:
             raise not_found(t.rt.plural, t.rt.group, t.name or "")
         if latest["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"]:
@@ -496,8 +512,8 @@ class ResourceHandlers:
         if _same(obj, current) or dry:
             return (current if not dry else obj), out.warnings, False
         check_stored_size(obj)
-        stored = self.s.store.put(t.rt.key, obj)
-        if finish_if_done(self.s.store, t.rt.key, stored):
+        stored = self.s.store.put(t.rt.store_key, obj)
+        if finish_if_done(self.s.store, t.rt.store_key, stored):
             self.s.gc.kick()
         return stored, out.warnings, True
 
@@ -593,11 +609,13 @@ class ResourceHandlers:
             )
         dry = self._dry(request) or "All" in (body.get("dryRun") or [])
         await self.s.admission.admit(
-            t.rt, t.version, self._request(t, "DELETE", None, current, user, dry)
+            t.rt,
+            t.version,
+            self._request(t, "DELETE", None, self.render(t.rt, t.version, current), user, dry),
         )
         if dry:
             return self.render(t.rt, t.version, current), 200
-        obj, removed = begin_delete(self.s.store, t.rt.key, current, policy, self.s.gc.kick)
+        obj, removed = begin_delete(self.s.store, t.rt.store_key, current, policy, self.s.gc.kick)
         if removed:
             return success_status(
                 {
@@ -616,9 +634,7 @@ class ResourceHandlers:
         if "deletecollection" not in t.rt.verbs:
             raise method_not_allowed()
         body = await self._body(request) or {}
-        matcher = object_matcher(
-            request.query.get("labelSelector"), request.query.get("fieldSelector")
-        )
-        for obj in [o for o in self.s.store.list(t.rt.key, t.namespace) if matcher(o)]:
+        matcher = self._matcher(t.rt, request)
+        for obj in [o for o in self.s.store.list(t.rt.store_key, t.namespace) if matcher(o)]:
             await self._delete_one(request, t, obj, body, user)
         return json_response(success_status({"group": t.rt.group, "kind": t.rt.plural}))

@@ -28,11 +28,18 @@ class ResourceType:
     storage_version: str = ""
     printer_columns: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
     """CRD additionalPrinterColumns per version."""
+    stored_in: tuple[str, str] | None = None
+    """(group, plural) of another resource whose storage this one shares (events.k8s.io)."""
 
     @property
     def key(self) -> tuple[str, str]:
         """(group, plural): the storage identity of the resource."""
         return (self.group, self.plural)
+
+    @property
+    def store_key(self) -> tuple[str, str]:
+        """(group, plural) the objects are stored under (`key` unless storage is shared)."""
+        return self.stored_in or self.key
 
     @property
     def list_kind(self) -> str:
@@ -60,6 +67,7 @@ def _b(
     verbs: tuple[str, ...] = ALL_VERBS,
     status: bool = False,
     categories: tuple[str, ...] = (),
+    stored_in: tuple[str, str] | None = None,
 ) -> ResourceType:
     return ResourceType(
         group=group,
@@ -73,6 +81,7 @@ def _b(
         status_subresource=status,
         categories=categories,
         storage_version=version,
+        stored_in=stored_in,
     )
 
 
@@ -82,7 +91,7 @@ BUILTINS: tuple[ResourceType, ...] = (
     _b("", "v1", "ConfigMap", "configmaps", short=("cm",)),
     _b("", "v1", "ServiceAccount", "serviceaccounts", short=("sa",)),
     _b("", "v1", "Event", "events", short=("ev",)),
-    _b("events.k8s.io", "v1", "Event", "events", short=("ev",)),
+    _b("events.k8s.io", "v1", "Event", "events", short=("ev",), stored_in=("", "events")),
     _b("coordination.k8s.io", "v1", "Lease", "leases"),
     _b(
         "apiextensions.k8s.io",

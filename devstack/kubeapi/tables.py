@@ -2,7 +2,7 @@
 
 Custom resources use their CRD's additionalPrinterColumns (JSONPath subset: fields, indexes,
 ``[*]`` and ``[?(@.f=="v")]`` filters); built-ins use a short column list modelled on the
-apiserver's.
+apiserver's; Events use the apiserver's own Event printer (``LAST SEEN``, ``OBJECT``, ...).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any
+from typing import Any, Final
 
+from devstack.kubeapi import events
 from devstack.kubeapi.resources import ResourceType
 
 _TOKEN = re.compile(
@@ -133,11 +134,6 @@ _BUILTIN_COLUMNS: dict[str, list[dict[str, Any]]] = {
     ],
     "ServiceAccount": [{"name": "Secrets", "type": "integer", "jsonPath": "#secrets"}],
     "Lease": [{"name": "Holder", "type": "string", "jsonPath": ".spec.holderIdentity"}],
-    "Event": [
-        {"name": "Type", "type": "string", "jsonPath": ".type"},
-        {"name": "Reason", "type": "string", "jsonPath": ".reason"},
-        {"name": "Message", "type": "string", "jsonPath": ".message"},
-    ],
 }
 _AGE = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
 
@@ -195,6 +191,67 @@ def _definitions(cols: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return defs
 
 
+def _since(stamp: Any) -> str:
+    """``translateTimestampSince``: ``<unknown>`` for a zero time."""
+    return age(stamp) if stamp else "<unknown>"
+
+
+_EVENT_COLUMNS: Final = (
+    ("Last Seen", "string", 0),
+    ("Type", "string", 0),
+    ("Reason", "string", 0),
+    ("Object", "string", 0),
+    ("Subobject", "string", 1),
+    ("Source", "string", 1),
+    ("Message", "string", 0),
+    ("First Seen", "string", 1),
+    ("Count", "integer", 1),
+    ("Name", "string", 1),
+)
+"""The apiserver's Event printer columns (``kubectl get events``; priority 1 with ``-o wide``)."""
+
+
+def _event_cells(core: dict[str, Any]) -> list[Any]:
+    """One row of the apiserver's Event printer (``printEvent``) for a stored core Event."""
+    first = _since(core.get("firstTimestamp") or core.get("eventTime"))
+    last = _since(core["lastTimestamp"]) if core.get("lastTimestamp") else first
+    count = int(core.get("count") or 1)
+    series = core.get("series")
+    if isinstance(series, dict):
+        last, count = _since(series.get("lastObservedTime")), int(series.get("count") or 0)
+    involved = core.get("involvedObject") or {}
+    kind = str(involved.get("kind") or "").lower()
+    target = f"{kind}/{involved['name']}" if involved.get("name") else kind
+    source = core.get("source") or {}
+    component = source.get("component") or core.get("reportingComponent") or ""
+    where = source.get("host") or core.get("reportingInstance") or ""
+    return [
+        last,
+        core.get("type", ""),
+        core.get("reason", ""),
+        target,
+        involved.get("fieldPath", ""),
+        f"{component}, {where}" if where else component,
+        str(core.get("message") or "").strip(),
+        first,
+        count,
+        core["metadata"].get("name", ""),
+    ]
+
+
+def _event_definitions() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "type": typ,
+            "format": "name" if name == "Name" else "",
+            "description": "",
+            "priority": priority,
+        }
+        for name, typ, priority in _EVENT_COLUMNS
+    ]
+
+
 def to_table(
     rt: ResourceType,
     version: str,
@@ -206,9 +263,14 @@ def to_table(
 ) -> dict[str, Any]:
     """A Table for objects already rendered in ``version``."""
     cols = columns(rt, version)
+    is_event = rt.kind == "Event" and not rt.custom
     rows = []
     for obj in objects:
-        row: dict[str, Any] = {"cells": _row_cells(cols, obj)}
+        if is_event:
+            core = events.to_core(obj) if events.is_events_api(rt.key) else obj
+            row: dict[str, Any] = {"cells": _event_cells(core)}
+        else:
+            row = {"cells": _row_cells(cols, obj)}
         if include_object == "Object":
             row["object"] = obj
         elif include_object != "None":
@@ -222,6 +284,8 @@ def to_table(
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": list_meta or {},
-        "columnDefinitions": _definitions(cols) if with_definitions else [],
+        "columnDefinitions": (_event_definitions() if is_event else _definitions(cols))
+        if with_definitions
+        else [],
         "rows": rows,
     }

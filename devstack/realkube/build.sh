@@ -12,11 +12,14 @@ BIN="$CACHE/kube-$KUBE_VERSION-etcd-$ETCD_VERSION"
 command -v go >/dev/null || { echo "realkube: 'go' not found on PATH: install Go >= 1.26 (the module proxy must be reachable)" >&2; exit 2; }
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
+# Each --version output is captured before matching: `cmd | grep -q` under pipefail fails at
+# random when grep exits on the first line and the program dies of SIGPIPE writing the next.
+version_of() { "$@" --version 2>/dev/null || true; }
 have() {
   [ -x "$BIN/etcd" ] && [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager" ] &&
-    "$BIN/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $KUBE_VERSION" &&
-    "$BIN/kube-controller-manager" --version 2>/dev/null | grep -qx "Kubernetes $KUBE_VERSION" &&
-    "$BIN/etcd" --version 2>/dev/null | grep -q "etcd Version: ${ETCD_VERSION#v}"
+    [ "$(version_of "$BIN/kube-apiserver")" = "Kubernetes $KUBE_VERSION" ] &&
+    [ "$(version_of "$BIN/kube-controller-manager")" = "Kubernetes $KUBE_VERSION" ] &&
+    [[ "$(version_of "$BIN/etcd")" == *"etcd Version: ${ETCD_VERSION#v}"* ]]
 }
 
 if have; then

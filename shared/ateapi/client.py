@@ -22,6 +22,7 @@ from shared.ateapi.convert import Actor, ActorPage, Worker, actor_from_pb, worke
 from shared.ateapi.errors import (
     AteApiError,
     ConfigError,
+    NoFreeWorkers,
     TlsError,
     Unavailable,
     UnknownError,
@@ -207,6 +208,8 @@ class AteApiClient:
                 self._observe(name, code, started)
                 details = redact(exc.details() or "", self._token_for_redaction())
                 err = classify(name, code, details)
+                if isinstance(err, NoFreeWorkers) and self._observer is not None:
+                    self._observer.no_free_workers(name)
                 if err.retryable and attempt < attempts:
                     await self._sleep(self._config.retry.backoff(attempt, self._rand()))
                     continue

@@ -13,9 +13,13 @@ class CallObserver(Protocol):
     def observe(self, method: str, code: str, seconds: float) -> None:
         """Record one attempt of ``method``."""
 
+    def no_free_workers(self, method: str) -> None:
+        """Record one answer saying the WorkerPool has no free worker (`NoFreeWorkers`)."""
+
 
 class PrometheusObserver:
-    """`kagent_substrate_ateapi_requests_total{method,code}` and `…_request_duration_seconds{method}`."""
+    """`kagent_substrate_ateapi_requests_total{method,code}`, `…_request_duration_seconds{method}`
+    and `…_no_free_workers_total{method}` (the pool is full: a code alone cannot tell)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self._requests = Counter(
@@ -30,8 +34,18 @@ class PrometheusObserver:
             ["method"],
             registry=registry,
         )
+        self._no_free = Counter(
+            "kagent_substrate_ateapi_no_free_workers_total",
+            "ate-api answers saying the WorkerPool has no free worker, by method.",
+            ["method"],
+            registry=registry,
+        )
 
     def observe(self, method: str, code: str, seconds: float) -> None:
         """Record one attempt of ``method``."""
         self._requests.labels(method=method, code=code).inc()
         self._duration.labels(method=method).observe(seconds)
+
+    def no_free_workers(self, method: str) -> None:
+        """Record one NoFreeWorkers answer to ``method``."""
+        self._no_free.labels(method=method).inc()

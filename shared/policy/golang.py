@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+from decimal import Decimal
 from typing import Any
+
+# The apiserver decodes a JSON integer beyond int64 as a float64 and prints it as one.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 
 _QUOTE_ESCAPES = {
     "\a": "\\a",
@@ -40,20 +45,51 @@ def go_quote(text: str) -> str:
     return '"' + "".join(_quote_char(c) for c in text) + '"'
 
 
-def go_float(value: float) -> str:
-    """Go's %v for a float64."""
+def _shortest_digits(value: float) -> tuple[str, int]:
+    """The shortest decimal digits that round-trip ``abs(value)`` (as Go's strconv finds them)
+    and the decimal point's position: ``abs(value) == 0.DIGITS * 10**point``."""
+    _, digits, exponent = Decimal(repr(abs(value))).as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits))
+    point = len(text) + exponent
+    stripped = text.rstrip("0")
+    return stripped, point
+
+
+def _exponent_form(digits: str, point: int, min_exp_digits: int) -> str:
+    exp = point - 1
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{mantissa}e{'-' if exp < 0 else '+'}{str(abs(exp)).zfill(min_exp_digits)}"
+
+
+def _fixed_form(digits: str, point: int) -> str:
+    if point <= 0:
+        return "0." + "0" * -point + digits
+    if point >= len(digits):
+        return digits + "0" * (point - len(digits))
+    return digits[:point] + "." + digits[point:]
+
+
+def _special_float(value: float) -> str | None:
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if value != value:
         return "NaN"
-    if value == int(value) and abs(value) < 1e21:
-        return str(int(value))
-    text = repr(value)
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        sign = "-" if exp.startswith("-") else "+"
-        return f"{mantissa}e{sign}{exp.lstrip('+-').zfill(2)}"
-    return text
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    return None
+
+
+def go_float(value: float) -> str:
+    """Go's %v for a float64 (strconv 'g', shortest: exponent form below 1e-4 or from 1e6)."""
+    special = _special_float(value)
+    if special is not None:
+        return special
+    digits, point = _shortest_digits(value)
+    sign = "-" if value < 0 else ""
+    if point - 1 < -4 or point - 1 >= 6:
+        return sign + _exponent_form(digits, point, 2)
+    return sign + _fixed_form(digits, point)
 
 
 def go_repr(value: Any, nested: bool = False) -> str:
@@ -63,7 +99,7 @@ def go_repr(value: Any, nested: bool = False) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return str(value) if INT64_MIN <= value <= INT64_MAX else go_float(float(value))
     if isinstance(value, float):
         return go_float(value)
     if isinstance(value, str):
@@ -84,19 +120,19 @@ def to_go_type_name(value: Any) -> str:
 
 
 def _go_json_float(value: float) -> str:
-    """encoding/json's float64: shortest 'f' form in [1e-6, 1e21), else 'e' with a short exponent."""
-    if value == 0:
-        return "0"
+    """encoding/json's float64: shortest fixed form in [1e-6, 1e21), else exponent form with
+    a one-digit negative exponent kept short (``1e-7``, ``1e+21``)."""
+    special = _special_float(value)
+    if special is not None:
+        return special
+    digits, point = _shortest_digits(value)
+    sign = "-" if value < 0 else ""
     if 1e-6 <= abs(value) < 1e21:
-        text = repr(value)
-        if "e" in text:  # Python switches to exponent form earlier than Go does
-            text = f"{value:.{max(0, -math.floor(math.log10(abs(value))) + 16)}f}"
-            text = text.rstrip("0").rstrip(".")
-        return text[:-2] if text.endswith(".0") else text
-    mantissa, _, exp = repr(value).partition("e")
-    sign = "-" if exp.startswith("-") else "+"
-    mantissa = mantissa[:-2] if mantissa.endswith(".0") else mantissa
-    return f"{mantissa}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
+        return sign + _fixed_form(digits, point)
+    text = _exponent_form(digits, point, 2)
+    if text[-4:-1] == "e-0":
+        text = text[:-2] + text[-1]
+    return sign + text
 
 
 _JSON_ESCAPES = {
@@ -115,7 +151,7 @@ def go_json(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return str(value) if INT64_MIN <= value <= INT64_MAX else _go_json_float(float(value))
     if isinstance(value, float):
         return _go_json_float(value)
     if isinstance(value, str):

@@ -169,6 +169,8 @@ _VALUE_SETS: dict[str, dict[str, Any]] = {
             "metricsFrom": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}],
         },
         "serviceMonitor": {"enabled": True, "labels": {"release": "prom"}},
+        "grafanaDashboard": {"enabled": True},
+        "prometheusRule": {"enabled": True, "labels": {"release": "prom"}},
     },
     "replicas-pdb": {
         "certManager": {"enabled": True},

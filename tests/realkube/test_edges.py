@@ -110,6 +110,46 @@ def test_big_integers(api_admin: Api, ns: str, tmp_path: Path, number: str) -> N
     assert messages == outcome_of(answer).messages, (answer.message, messages)
 
 
+@pytest.mark.parametrize(
+    "number",
+    [
+        "1234567.5",
+        "1234567.0",
+        "7.068466144498585e+16",
+        "1e-7",
+        "0.0001",
+        "[1, 70684661444985848, 1.5e300, 1e21, 2.5e-7, 18446744073709551616]",
+    ],
+)
+def test_numbers_print_as_the_apiserver_prints_them(
+    api_admin: Api, ns: str, tmp_path: Path, number: str
+) -> None:
+    """Go's %v and encoding/json print a float64 from its shortest digits (1.234567e+06,
+    70684661444985850); an integer beyond int64 is decoded as a float64."""
+    raw = body(description=number)
+    answer = server(api_admin, raw)
+    _, report = check(tmp_path, raw)
+    allowed, messages, _ = check_messages(report)
+    assert not answer.allowed and not allowed
+    assert messages == outcome_of(answer).messages, (answer.message, messages)
+
+
+@pytest.mark.parametrize(
+    "channels",
+    ['["s", [1], 2]', "[null, null]", '[null, {"name": "a"}, {"name": "a"}]', "[{}, {}]"],
+)
+def test_list_map_items_that_are_not_objects(
+    api_admin: Api, ns: str, tmp_path: Path, channels: str
+) -> None:
+    """Only the first item neither an object nor null is reported; null items have no key."""
+    raw = body(extra=f'"channels": {channels}, ')
+    answer = server(api_admin, raw)
+    _, report = check(tmp_path, raw)
+    allowed, messages, _ = check_messages(report)
+    assert allowed == answer.allowed
+    assert messages == outcome_of(answer).messages, (answer.message, messages)
+
+
 @pytest.mark.parametrize("levels", [50, 1000])
 def test_deep_nesting(api_admin: Api, ns: str, tmp_path: Path, levels: int) -> None:
     nested = "[" * levels + '"x"' + "]" * levels

@@ -54,13 +54,18 @@ def old_items_by_key(node: Node, old: Any) -> dict[tuple[Any, ...], Any] | None:
 
 def check_map_keys(node: Node, value: list[Any], path: str, errors: list[Violation]) -> None:
     """Items of a list map must be objects with distinct keys."""
+    # As the apiserver: only the first item that is neither an object nor null is reported, and
+    # then no key is compared; a null item has every key unspecified.
+    for i, item in enumerate(value):
+        if item is not None and not isinstance(item, dict):
+            detail = "must be an object for an array of list-type map"
+            errors.append(Violation(f"{path}[{i}]", INVALID, detail, "schema:list-map-keys", item))
+            return
     seen: set[tuple[Any, ...]] = set()
     reported: set[tuple[Any, ...]] = set()
     for i, item in enumerate(value):
-        if not isinstance(item, dict):
-            detail = "must be an object for an array of list-type map"
-            errors.append(Violation(f"{path}[{i}]", INVALID, detail, "schema:list-map-keys", item))
-            continue
+        if item is None:
+            item = {}
         key = map_key(node.map_keys, item)
         if key in seen and key not in reported:  # each duplicated key once, as the apiserver
             shown = {k: item[k] for k in node.map_keys if k in item}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from shared.policy import formats
-from shared.policy.golang import go_repr, to_go_type_name
+from shared.policy.golang import INT64_MAX, INT64_MIN, go_repr, to_go_type_name
 from shared.policy.schema.listtype import (
     check_counts,
     check_item_counts,
@@ -47,19 +47,15 @@ def json_type(value: Any) -> str:
     """kube-openapi's name for a JSON value's type."""
     if value is None:
         return "null"
-    if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
         return "number"  # the apiserver decodes an integer beyond int64 as a float64
     return _JSON_TYPE.get(type(value), to_go_type_name(value))
-
-
-_INT64_MIN: Final = -(2**63)
-_INT64_MAX: Final = 2**63 - 1
 
 
 def validate(node: Node, value: Any, old: Any, path: str, ctx: Context) -> None:
     """Validate ``value`` against ``node``; ``old`` is the correlated old value or ABSENT."""
     t = type(value)
-    if t is int and not _INT64_MIN <= value <= _INT64_MAX:
+    if t is int and not INT64_MIN <= value <= INT64_MAX:
         t = float  # decoded as a float64 by the apiserver: never an integer
     if value is None:
         if node.nullable:

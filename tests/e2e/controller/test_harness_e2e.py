@@ -12,32 +12,11 @@ from typing import Any
 
 import pytest
 
-from devstack.stack import DEFAULT_POOL, LocalStack
+from devstack.stack import LocalStack
+from tests.e2e.objects import POOL, harness
 from tests.realkube.require import bin_dir_or_skip
 
 pytestmark = pytest.mark.e2e
-
-POOL = {
-    "apiVersion": "ate.dev/v1alpha1",
-    "kind": "WorkerPool",
-    "metadata": {"name": DEFAULT_POOL},
-    "spec": {"replicas": 20, "ateomImage": "registry/ateom@sha256:" + "a" * 64},
-}
-
-
-def harness(name: str, **spec: Any) -> dict[str, Any]:
-    body = {
-        "apiVersion": "kagent.dev/v1alpha2",
-        "kind": "AgentHarness",
-        "metadata": {"name": name},
-        "spec": {
-            "backend": "openclaw",
-            "runtime": "substrate",
-            "substrate": {"gatewayToken": f"tok-{name}"},
-        },
-    }
-    body["spec"].update(spec)
-    return body
 
 
 @pytest.fixture(scope="module", params=["standin", "real"])
@@ -189,18 +168,23 @@ def test_two_replicas_one_leader_and_handover(stack: LocalStack) -> None:
 
 
 def test_kubectl_imperative_commands_events_and_describe(stack: LocalStack) -> None:
-    """What failed against the stand-in works on the real apiserver: imperative kubectl create
-    (protobuf bodies), the controller's events in ``get events`` and ``describe``."""
-    if stack.kube != "real":
-        pytest.skip(
-            "the stand-in speaks no protobuf and keeps events.k8s.io apart (docs/devstack.md)"
-        )
+    """Imperative kubectl create (protobuf bodies) on the real apiserver; on both tiers, the
+    controller's events.k8s.io events in ``get events`` and ``describe``."""
     ns = stack.namespace
-    stack.kubectl(
-        "create", "secret", "generic", "imperative-gw", "-n", ns, "--from-literal=token=t0k"
-    )
-    stack.kubectl("create", "configmap", "imperative-cm", "-n", ns, "--from-literal=ids=1,2")
-    stack.kubectl("create", "namespace", "imperative-ns")
+    if stack.kube == "real":
+        stack.kubectl(
+            "create", "secret", "generic", "imperative-gw", "-n", ns, "--from-literal=token=t0k"
+        )
+        stack.kubectl("create", "configmap", "imperative-cm", "-n", ns, "--from-literal=ids=1,2")
+        stack.kubectl("create", "namespace", "imperative-ns")
+    else:  # the stand-in speaks no protobuf (docs/devstack.md): the same Secret as JSON
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "imperative-gw"},
+            "stringData": {"token": "t0k"},
+        }
+        apply(stack, secret)
     apply(
         stack,
         harness("described", substrate={"gatewayTokenSecretRef": {"name": "imperative-gw"}}),
@@ -223,6 +207,11 @@ def test_kubectl_imperative_commands_events_and_describe(stack: LocalStack) -> N
 
     listed = stack.wait("controller events listed", events)
     assert "t0k" not in listed
+    header, *rows = listed.splitlines()  # the apiserver's Event columns on both tiers
+    assert header.split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], listed
+    assert any(
+        r.split()[1:4] == ["Warning", "CleanupSkipped", "agentharness/described"] for r in rows
+    )
     described = stack.kubectl("describe", "ahr", "described", "-n", ns).stdout
     assert "CleanupSkipped" in described.split("Events:", 1)[1], described
     stack.kubectl(

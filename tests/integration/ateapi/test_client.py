@@ -116,7 +116,8 @@ async def test_status_codes_map_to_typed_errors(harness: Harness) -> None:
 
 
 async def test_no_free_workers_leaves_the_actor_untouched(harness: Harness) -> None:
-    client = harness.client()
+    registry = CollectorRegistry()
+    client = AteApiClient(harness.config(), registry=registry)
     for i in range(3):
         await client.create_actor(f"a{i}", "ns", "tmpl")
     await client.resume_actor("a0")
@@ -128,6 +129,8 @@ async def test_no_free_workers_leaves_the_actor_untouched(harness: Harness) -> N
     assert err.details == "no free workers available" and "increase WorkerPool replicas" in str(err)
     actor = await client.get_actor("a2")
     assert (actor.status, actor.version, actor.pod_name) == (ActorStatus.SUSPENDED, 1, "")
+    no_free = "kagent_substrate_ateapi_no_free_workers_total"
+    assert registry.get_sample_value(no_free, {"method": "ResumeActor"}) == 1
 
 
 async def test_unavailable_is_retried_a_bounded_number_of_times(harness: Harness) -> None:

@@ -220,6 +220,13 @@ async def test_health_ready_and_metrics(webhook: Webhook) -> None:
     assert counter(text, "AgentHarness", "CREATE", "false") == 1
     assert "kagent_substrate_admission_duration_seconds_count 2.0" in text
     assert 'kagent_substrate_admission_bad_requests_total{reason="malformed-json"} 1.0' in text
+    denials = re.findall(
+        r'^kagent_substrate_admission_denials_total\{kind="AgentHarness",rule="(cel:[^"]+)"\} 1.0$',
+        text,
+        re.M,
+    )
+    assert len(denials) == 1, text  # the hermes denial, counted under its CRD rule
+    assert re.search(r"^process_resident_memory_bytes \S+$", text, re.M)
     expiry = re.search(r"^kagent_substrate_cert_expiry_timestamp_seconds (\S+)$", text, re.M)
     assert expiry is not None
     assert float(expiry.group(1)) == pytest.approx(webhook.server.cert.not_after)
