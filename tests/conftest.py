@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from shared.nesting import allow_deep_objects
+from shared.policy import crdvalidator
 
 # The command lines raise the recursion limit for objects as deep as the API server accepts
 # (shared/nesting.py); tests that call them in-process must not change it mid-test (hypothesis
 # refuses that), so the test process raises it once, at import.
 allow_deep_objects()
+
+# KAGENT_POLICY_ACCELERATE=0 runs every engine built in tests (check, webhook, fuzz) on the plain
+# algorithms, without the generated walk and CEL fast paths (shared/policy/accel/).
+if os.environ.get("KAGENT_POLICY_ACCELERATE", "1") == "0":
+    crdvalidator.ACCELERATE = False
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ from shared.check.rules import RuleCatalog
 from shared.check.run import ObjectKey, check_documents, object_key
 from shared.errors import InputError
 from shared.nesting import allow_deep_objects
-from shared.policy.cel_compile import load_grammar
+from shared.policy.cel import load_grammar
 from shared.policy.engine import FIELD_VALIDATIONS, EngineConfig, PolicyEngine
 
 EXIT_ALLOWED: Final = 0

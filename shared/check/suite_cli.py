@@ -19,7 +19,7 @@ from shared.check.report import TOOL_NAME
 from shared.check.suite import Outcome, find_test_files, load_test_file, run_file
 from shared.errors import InputError
 from shared.nesting import allow_deep_objects
-from shared.policy.cel_compile import load_grammar
+from shared.policy.cel import load_grammar
 from shared.policy.engine import EngineConfig, PolicyEngine
 
 

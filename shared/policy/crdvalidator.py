@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import InputError
-from shared.policy.metadata import OBJECT_META_FIELDS, validate_metadata
+from shared.policy.accel.cel_codegen import compile_fast
+from shared.policy.accel.schema_codegen import Walk, compile_walk
 from shared.policy.schema import (
     ABSENT,
     Context,
@@ -21,8 +22,10 @@ from shared.policy.schema import (
     blocked_violation,
     compile_schema,
     prune_and_default,
+    validate,
 )
-from shared.policy.schema_codegen import Walk, compile_walk
+from shared.policy.schema.celcheck import check_rules, meter_rules
+from shared.policy.schema.objectmeta import OBJECT_META_FIELDS, validate_metadata
 from shared.policy.verdict import (
     NOT_SUPPORTED,
     REQUIRED,
@@ -32,8 +35,20 @@ from shared.policy.verdict import (
     Violation,
 )
 
+ACCELERATE = True
+"""Whether validators are compiled with the accelerators when the caller does not say (tests
+set it from ``KAGENT_POLICY_ACCELERATE=0`` to run everything on the plain algorithms)."""
+
 #: Schema error types after which the apiserver does not run CEL rules (``hasBlockingErr``).
 BLOCKING_TYPES = frozenset({NOT_SUPPORTED, REQUIRED, TOO_LONG, TOO_MANY, TYPE_INVALID})
+
+
+class CRDInvalid(InputError):
+    """A CRD the apiserver refuses at creation; ``causes`` are its field errors."""
+
+    def __init__(self, name: str, causes: list[str]) -> None:
+        super().__init__(f"CustomResourceDefinition {name!r} is invalid: " + "; ".join(causes))
+        self.causes = causes
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +83,14 @@ class CRDValidator:
         self._versions = versions
 
     @classmethod
-    def from_crd(cls, crd: Any) -> CRDValidator:
-        """Compile a CRD object; raise `InputError` naming what is wrong with it."""
+    def from_crd(cls, crd: Any, *, accelerate: bool | None = None) -> CRDValidator:
+        """Compile a CRD object; raise `InputError` naming what is wrong with it.
+
+        ``accelerate=False`` compiles without the accelerators (`shared.policy.accel`): the
+        plain walk and the CEL closures only, same verdicts, slower. None: `ACCELERATE`.
+        """
+        if accelerate is None:
+            accelerate = ACCELERATE
         if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
             raise InputError("not a CustomResourceDefinition object")
         where = (crd.get("metadata") or {}).get("name", "<unnamed CRD>")
@@ -91,16 +112,23 @@ class CRDValidator:
                 "x-kubernetes-preserve-unknown-fields": True,
             }
             try:
-                root = compile_schema(_with_root_fields(schema))
+                root = compile_schema(
+                    _with_root_fields(schema), fast_path=compile_fast if accelerate else None
+                )
             except SchemaError as exc:
                 raise InputError(f"CRD {where} version {raw['name']}: {exc}") from exc
+            problems, costs = check_rules(root)
+            if problems:
+                raise CRDInvalid(where, [f"{_schema_path(spec, i)}.{p}" for p in problems])
+            if costs.may_exceed_runtime_limits():
+                meter_rules(root)
             subresources = raw.get("subresources") or {}
             versions[raw["name"]] = _Version(
                 name=raw["name"],
                 served=bool(raw.get("served", True)),
                 storage=bool(raw.get("storage", False)),
                 root=root,
-                walk=compile_walk(root),
+                walk=compile_walk(root) if accelerate else _plain_walk(root),
                 printer_columns=tuple(raw.get("additionalPrinterColumns") or ()),
                 status="status" in subresources,
                 scale="scale" in subresources,
@@ -140,6 +168,10 @@ class CRDValidator:
     def printer_columns(self, version: str) -> list[dict[str, Any]]:
         """additionalPrinterColumns of ``version``."""
         return list(self._version(version).printer_columns)
+
+    def schema_root(self, version: str) -> Node:
+        """The compiled schema of ``version`` (with apiVersion, kind and metadata at the root)."""
+        return self._version(version).root
 
     def has_status(self, version: str) -> bool:
         """Whether the status subresource is enabled."""
@@ -211,6 +243,24 @@ class CRDValidator:
         else:
             errors.extend(ctx.cel_errors)
         return errors
+
+
+def _schema_path(spec: dict[str, Any], index: int) -> str:
+    """Where the apiserver reports a version's schema: ``spec.validation`` when every version
+    has the same schema (it keeps one copy), else ``spec.versions[i].schema``."""
+    schemas = [(v.get("schema") or {}).get("openAPIV3Schema") for v in spec["versions"]]
+    if all(s == schemas[0] for s in schemas):
+        return "spec.validation"
+    return f"spec.versions[{index}].schema"
+
+
+def _plain_walk(root: Node) -> Walk:
+    """The interpreter's walk (what `compile_walk` specialises)."""
+
+    def walk(value: Any, old: Any, path: str, ctx: Context) -> None:
+        validate(root, value, old, path, ctx)
+
+    return walk
 
 
 def _with_root_fields(schema: dict[str, Any]) -> dict[str, Any]:

@@ -123,12 +123,18 @@ class PolicyEngine:
 
     @classmethod
     def from_dir(
-        cls, crd_dir: Path | None = None, config: EngineConfig | None = None
+        cls,
+        crd_dir: Path | None = None,
+        config: EngineConfig | None = None,
+        *,
+        accelerate: bool | None = None,
     ) -> PolicyEngine:
-        """Load and compile the CRDs of ``crd_dir`` (default: the chart's ``crds/``)."""
-        return cls(
-            [CRDValidator.from_crd(c) for c in load_crds(crd_dir or bundled.crd_dir())], config
-        )
+        """Load and compile the CRDs of ``crd_dir`` (default: the chart's ``crds/``).
+
+        ``accelerate=False``: without the generated walk and CEL fast paths (same verdicts).
+        """
+        crds = load_crds(crd_dir or bundled.crd_dir())
+        return cls([CRDValidator.from_crd(c, accelerate=accelerate) for c in crds], config)
 
     def validator_for(self, api_version: str, kind: str) -> CRDValidator | None:
         """The validator for a group/kind, whatever the version."""

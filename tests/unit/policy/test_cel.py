@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.policy.cel_compile import CelCompileError, compile_cel
-from shared.policy.cel_values import CelError
+from shared.policy.cel import CelCompileError, CelError, compile_cel
 
 
 def run(expr: str, **env: Any) -> Any:

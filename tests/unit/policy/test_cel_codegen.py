@@ -16,8 +16,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.policy.cel_compile import SLOW, compile_cel
-from shared.policy.cel_values import CelError
+from shared.policy.accel.cel_codegen import compile_fast
+from shared.policy.cel import SLOW, CelError, Program
+from shared.policy.cel import compile_cel as compile_plain
+
+
+def compile_cel(source: str, *, self_is_dict: bool = False) -> Program:
+    """The accelerated program (what the engine builds by default)."""
+    return compile_plain(source, self_is_dict=self_is_dict, fast_path=compile_fast)
+
 
 CRDS = Path(__file__).resolve().parents[3] / "charts" / "kagent-substrate" / "crds"
 
@@ -91,7 +98,7 @@ VALUE = st.recursive(
 )
 OBJECT = st.dictionaries(st.sampled_from(KEYS), VALUE, max_size=8)
 PROGRAMS = {
-    src: (compile_cel(src, fast=False), compile_cel(src), compile_cel(src, self_is_dict=True))
+    src: (compile_plain(src), compile_cel(src), compile_cel(src, self_is_dict=True))
     for src in SOURCES
 }
 

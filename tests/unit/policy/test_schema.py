@@ -22,7 +22,7 @@ SCHEMA: dict[str, Any] = {
                 },
                 {
                     "rule": "self.count <= 10",
-                    "messageExpression": "'count ' + string(self.count) + ' is over 10'",
+                    "messageExpression": "'count is over 10 in mode ' + self.mode",
                 },
                 {
                     "rule": "!has(self.forbidden)",
@@ -168,7 +168,7 @@ def test_null_under_non_nullable_additional_properties_is_dropped(v: CRDValidato
 def test_cel_message_expression_reason_and_field_path(v: CRDValidator) -> None:
     assert messages(v, widget(mode="b", count=11, forbidden="x")) == [
         "spec: Invalid value: extra is required in mode b",
-        "spec: Invalid value: count 11 is over 10",
+        "spec: Invalid value: count is over 10 in mode b",
         "spec.forbidden: Forbidden: forbidden is not allowed",
     ]
 

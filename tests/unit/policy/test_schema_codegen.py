@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.policy.accel.schema_codegen import compile_walk
 from shared.policy.crdvalidator import CRDValidator
 from shared.policy.engine import PolicyEngine, split_api_version
 from shared.policy.schema import ABSENT, Context, Node, compile_schema, validate
-from shared.policy.schema_codegen import compile_walk
 from tests.reliability.fuzz_strategies import (
     JSON,
     corpus_objects,
@@ -117,7 +117,7 @@ FUZZ = settings(
 
 
 def _roots(validator: CRDValidator) -> dict[str, Node]:
-    return {v: validator._version(v).root for v in validator.served_versions}
+    return {v: validator.schema_root(v) for v in validator.served_versions}
 
 
 ENGINE = PolicyEngine.from_dir()

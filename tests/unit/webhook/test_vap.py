@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 from shared import bundled
-from shared.policy.cel_compile import compile_cel
-from shared.policy.cel_values import CelError
+from shared.policy.cel import CelError, compile_cel
 from shared.policy.engine import PolicyEngine, json_copy, split_api_version
 from shared.policy.mutation import apply_patch, mutation_patch
 from tests.corpus_cases import cases

@@ -1,6 +1,6 @@
 """A fast path for compiled CEL: one Python expression per rule, exact or it gives up.
 
-`cel_compile` builds a closure per syntax node; a typical rule then costs a dozen Python calls.
+`shared.policy.cel.interpreter` builds a closure per syntax node; a typical rule then costs a dozen Python calls.
 Here the same parse tree becomes one Python expression (``'x' in self``, ``self['type'] ==
 'slack'``, ``all(... for c in ...)``) compiled once with ``exec``.
 
@@ -20,22 +20,11 @@ from typing import Any
 
 from lark import Token, Tree
 
-from shared.policy import cel_library as lib
-from shared.policy import cel_values
-from shared.policy.cel_compile import (
-    _ARITH,
-    _RELATIONS,
-    SLOW,
-    UNBOUND,
-    _Compiler,
-    _ident_name,
-    _index,
-    _namespace_of,
-    _neg,
-    _truth,
-    _unwrap_select,
-    unescape_property,
-)
+from shared.policy.cel import SLOW, UNBOUND, FastPath
+from shared.policy.cel import library as lib
+from shared.policy.cel import values as cel_values
+from shared.policy.cel.ir import ident_name, literal_value, unescape_property, unwrap_select
+from shared.policy.cel.operators import ARITH, RELATIONS, index, neg, truth
 
 #: Kinds of generated expressions: ``bool`` (surely a bool), ``json`` (a value read from the
 #: object: dict, list, str, number, bool or None), ``any`` (anything else).
@@ -45,9 +34,6 @@ BOOL, JSON, ANY = "bool", "json", "any"
 class _GiveUp(Exception):
     """This construct has no exact fast rendering: the program keeps only its closures."""
 
-
-FastPath = Callable[[Any, Any], Any]
-"""``fast(self, oldSelf)``: the rule's value, or `SLOW`; pass `UNBOUND` for an absent variable."""
 
 #: The variables a fast path takes; a rule reading any other has none.
 _VARIABLES = ("self", "oldSelf")
@@ -110,9 +96,9 @@ class _Generator:
             "_has": _has,
             "_select": _select,
             "_items": _items,
-            "_truth": _truth,
-            "_neg": _neg,
-            "_index": _index,
+            "_truth": truth,
+            "_neg": neg,
+            "_index": index,
         }
 
     def constant(self, value: Any) -> str:
@@ -157,7 +143,7 @@ class _Generator:
         if len(ch) == 1 or ch[0] is None:
             return self.expr(ch[-1])
         op = str(ch[0].data)
-        if op not in _RELATIONS:
+        if op not in RELATIONS:
             raise _GiveUp
         (left, left_kind), (right, right_kind) = self.expr(ch[0].children[0]), self.expr(ch[1])
         if op in ("relation_eq", "relation_ne"):
@@ -168,7 +154,7 @@ class _Generator:
                 return f"({left} {python} {right})", BOOL
             if right_kind == JSON and self._is_str_constant(left):
                 return f"({left} {python} {right})", BOOL
-        return f"{self.constant(_RELATIONS[op])}({left}, {right})", BOOL
+        return f"{self.constant(RELATIONS[op])}({left}, {right})", BOOL
 
     def _is_str_constant(self, code: str) -> bool:
         return code in self.constants and type(self.constants[code]) is str
@@ -176,7 +162,7 @@ class _Generator:
     def _binary_chain(self, ch: list[Any]) -> tuple[str, str]:
         if len(ch) == 1 or ch[0] is None:
             return self.expr(ch[-1])
-        op = _ARITH[str(ch[0].data)]
+        op = ARITH[str(ch[0].data)]
         left, _ = self.expr(ch[0].children[0])
         right, _ = self.expr(ch[1])
         return f"{self.constant(op)}({left}, {right})", ANY
@@ -201,7 +187,7 @@ class _Generator:
     # Leaves --------------------------------------------------------------------------------
 
     def _literal(self, ch: list[Any]) -> tuple[str, str]:
-        value = _Compiler()._literal(ch)({})  # the closures' own literal parsing
+        value = literal_value(ch[0])  # the closures' own literal parsing
         kind = BOOL if isinstance(value, bool) else ANY
         return self.constant(value), kind
 
@@ -255,7 +241,7 @@ class _Generator:
 
     def _has(self, exprlist: Any) -> tuple[str, str]:
         args = exprlist.children if exprlist is not None else []
-        select = _unwrap_select(args[0]) if len(args) == 1 else None
+        select = unwrap_select(args[0]) if len(args) == 1 else None
         if select is None:
             raise _GiveUp
         target, _ = self.expr(select.children[0])
@@ -267,7 +253,7 @@ class _Generator:
     def _member_dot_arg(self, ch: list[Any]) -> tuple[str, str]:
         target_node, name = ch[0], str(ch[1])
         exprlist = ch[2] if len(ch) > 2 else None
-        namespaced = _namespace_of(target_node)
+        namespaced = ident_name(target_node)
         if namespaced and f"{namespaced}.{name}" in lib.GLOBALS:
             return self._call(lib.GLOBALS[f"{namespaced}.{name}"], self._args(exprlist)), ANY
         if name in ("all", "exists"):
@@ -280,7 +266,7 @@ class _Generator:
 
     def _quantifier(self, target_node: Any, name: str, exprlist: Any) -> tuple[str, str]:
         args = exprlist.children if exprlist is not None else []
-        var = _ident_name(args[0]) if args else None
+        var = ident_name(args[0]) if args else None
         if var is None or len(args) != 2:
             raise _GiveUp
         target, kind = self.expr(target_node)

@@ -1,6 +1,6 @@
 """The validation walk, specialised per CRD: Python source generated once from a `Node` tree.
 
-`schema.validate` interprets a `Node` tree: each visited value pays for attribute loads and
+`shared.policy.schema.validate` interprets a `Node` tree: each visited value pays for attribute loads and
 checks of features its schema does not use, and each property costs a function call. For the
 shapes that make up nearly all of an object (plain objects with known properties, arrays,
 string/boolean/integer leaves) this module generates one function per node with the node's
@@ -10,7 +10,7 @@ leaf checks inlined into the parent's loop.
 Correctness rests on one rule: generated code only takes a fast path when it can tell that the
 interpreter would record nothing there (no violation, no pruned key). Anything else (a wrong
 type, a null, an enum miss, unknown keys, combinators, additional properties) is handed to
-`schema.validate` or to the interpreter's own helpers for that node, so the result is the
+`shared.policy.schema.validate` or to the interpreter's own helpers for that node, so the result is the
 interpreter's by construction. The one effect written out here is adding absent defaults when
 nothing needs pruning, which is all the interpreter's pruning step does then. Tests compare
 both walks on the corpus and on generated objects.
@@ -22,8 +22,15 @@ import copy
 from collections.abc import Callable
 from typing import Any, Final
 
-from shared.policy import formats, schema
-from shared.policy.schema import ABSENT, Context, Node
+from shared.policy import formats
+from shared.policy.schema import ABSENT, Context, Node, join, prune_object, run_rules, validate
+from shared.policy.schema.listtype import (
+    check_item_counts,
+    check_map_keys,
+    check_set,
+    map_key,
+    old_items_by_key,
+)
 from shared.policy.verdict import REQUIRED, Violation
 
 Walk = Callable[[Any, Any, str, Context], None]
@@ -33,22 +40,22 @@ _LEAF_TYPES: Final = {"string": "str", "boolean": "bool", "integer": "int"}
 
 
 def compile_walk(root: Node) -> Walk:
-    """The specialised walk for ``root`` (falls back to `schema.validate` where unspecialised)."""
+    """The specialised walk for ``root`` (falls back to `shared.policy.schema.validate` where unspecialised)."""
     gen = _Generator()
     entry = gen.function_for(root)
     namespace: dict[str, Any] = {
         "ABSENT": ABSENT,
         "REQUIRED": REQUIRED,
         "Violation": Violation,
-        "validate": schema.validate,
-        "prune_here": schema._prune_and_default_here,
-        "run_rules": schema._run_rules,
-        "old_items_by_key": schema._old_items_by_key,
-        "check_map_keys": schema._check_map_keys,
-        "check_set": schema._check_set,
-        "check_item_counts": schema._check_item_counts,
-        "map_key": schema._map_key,
-        "join": schema._join,
+        "validate": validate,
+        "prune_here": prune_object,
+        "run_rules": run_rules,
+        "old_items_by_key": old_items_by_key,
+        "check_map_keys": check_map_keys,
+        "check_set": check_set,
+        "check_item_counts": check_item_counts,
+        "map_key": map_key,
+        "join": join,
         "format_check": formats.check,
         "deepcopy": copy.deepcopy,
         **gen.constants,

@@ -6,7 +6,7 @@ import re
 from fractions import Fraction
 from typing import Final
 
-from shared.policy.cel_values import CelError, check_int
+from shared.policy.cel.values import CelError, check_int
 
 _BINARY: Final = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL: Final = {
