@@ -38,7 +38,9 @@ class Answer:
 
 
 def _warning_text(header: str) -> str:
-    # RFC 7234 warn-value: 299 - "text" (the apiserver escapes quotes and backslashes)
+    # RFC 7234 warn-value: 299 - "text" (the apiserver escapes quotes and backslashes). The text
+    # is UTF-8 on the wire; http.client hands header values over decoded as Latin-1.
+    header = header.encode("latin-1").decode("utf-8", errors="replace")
     _code, _agent, quoted = header.split(" ", 2) if header.count(" ") >= 2 else ("", "", header)
     quoted = quoted.strip()
     if quoted.startswith('"') and quoted.endswith('"'):

@@ -30,6 +30,8 @@ STRICT_PREFIX = "strict decoding error: "
 CASES = [c for c in cases() if c.expect in ("allowed", "denied")]
 FUZZ = int(os.environ.get("KAGENT_REALKUBE_FUZZ", "2000"))
 """Generated objects per fuzz run: 2,000 in CI, ``KAGENT_REALKUBE_FUZZ=20000`` for the long run."""
+FUZZ_TIMEOUT = max(300, FUZZ // 10)
+"""Seconds a fuzz test may take (pytest-timeout): about 20 ms per object on 2 busy cores, x5."""
 
 
 @dataclass(frozen=True)

@@ -136,12 +136,19 @@ def test_numbers_print_as_the_apiserver_prints_them(
 
 @pytest.mark.parametrize(
     "channels",
-    ['["s", [1], 2]', "[null, null]", '[null, {"name": "a"}, {"name": "a"}]', "[{}, {}]"],
+    [
+        '["s", [1], 2]',
+        "[null, null]",
+        '[null, {"name": "a"}, {"name": "a"}]',
+        "[{}, {}]",
+        '[{"name": null}, {"name": null}]',
+    ],
 )
 def test_list_map_items_that_are_not_objects(
     api_admin: Api, ns: str, tmp_path: Path, channels: str
 ) -> None:
-    """Only the first item neither an object nor null is reported; null items have no key."""
+    """Only the first item neither an object nor null is reported; null items (and null keys,
+    pruned first) have no key."""
     raw = body(extra=f'"channels": {channels}, ')
     answer = server(api_admin, raw)
     _, report = check(tmp_path, raw)

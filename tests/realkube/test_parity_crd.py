@@ -13,7 +13,7 @@ from devstack.realkube.plane import ControlPlane
 from shared.policy.engine import PolicyEngine
 from tests.realkube.api import Api
 from tests.realkube.conftest import kubectl_as
-from tests.realkube.parity import CASES, FUZZ, corpus_parity, fuzz_parity
+from tests.realkube.parity import CASES, FUZZ, FUZZ_TIMEOUT, corpus_parity, fuzz_parity
 
 NAMESPACE = "team-a"
 
@@ -43,6 +43,7 @@ def test_corpus_verdicts_equal_the_apiserver(
     )
 
 
+@pytest.mark.timeout(FUZZ_TIMEOUT)
 def test_generated_and_near_miss_verdicts_equal_the_apiserver(
     admin: Api, engine: PolicyEngine, crd_only: str
 ) -> None:

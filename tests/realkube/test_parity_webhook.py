@@ -16,7 +16,15 @@ from shared.policy.engine import PolicyEngine
 from tests.realkube.api import Api
 from tests.realkube.conftest import kubectl_as
 from tests.realkube.hooks import chart_configurations, registered, start_webhook, wait_until
-from tests.realkube.parity import CASES, FUZZ, corpus_parity, fuzz_parity, load, server_verdict
+from tests.realkube.parity import (
+    CASES,
+    FUZZ,
+    FUZZ_TIMEOUT,
+    corpus_parity,
+    fuzz_parity,
+    load,
+    server_verdict,
+)
 
 NAMESPACE = "team-a"
 
@@ -69,6 +77,7 @@ def test_corpus_full_verdicts_equal_the_apiserver(
     assert not disagreements, f"{len(disagreements)} differ:\n" + "\n".join(disagreements)
 
 
+@pytest.mark.timeout(FUZZ_TIMEOUT)
 def test_generated_full_verdicts_equal_the_apiserver(
     admin: Api, engine: PolicyEngine, with_webhook: str
 ) -> None:

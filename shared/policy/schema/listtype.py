@@ -68,7 +68,9 @@ def check_map_keys(node: Node, value: list[Any], path: str, errors: list[Violati
             item = {}
         key = map_key(node.map_keys, item)
         if key in seen and key not in reported:  # each duplicated key once, as the apiserver
-            shown = {k: item[k] for k in node.map_keys if k in item}
+            # A null key was pruned before the apiserver compares keys (map keys are never
+            # nullable), though this walk prunes each item only when it visits it.
+            shown = {k: item[k] for k in node.map_keys if item.get(k) is not None}
             errors.append(Violation(f"{path}[{i}]", DUPLICATE, "", "schema:list-map-keys", shown))
             reported.add(key)
         seen.add(key)
