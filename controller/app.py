@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, ProcessCollector
 
 from controller.config import ControllerConfig
 from controller.gateway.access import Gateway, GatewaySettings
@@ -112,6 +112,7 @@ def _gateway(
 async def run(config: ControllerConfig) -> int:
     """Run the controller until SIGTERM/SIGINT; 1 when leadership was lost."""
     registry = CollectorRegistry()
+    ProcessCollector(registry=registry)  # process_* (memory, CPU, start time) for dashboards
     kube = await connect(
         KubeClientConfig(kubeconfig=str(config.kubeconfig) if config.kubeconfig else None)
     )
