@@ -206,7 +206,9 @@ class HarnessReconciler(ObjectReconciler):
         self, harness: dict[str, Any], wanted: list[st.Cond], extra: dict[str, Any] | None = None
     ) -> None:
         now = now_rfc3339(self.d.clock())
-        await objects.write_status(self.d.kube, AGENT_HARNESS, harness, wanted, now, extra)
+        ready = await objects.write_status(self.d.kube, AGENT_HARNESS, harness, wanted, now, extra)
+        if ready is not None:
+            await self.d.events(harness, "Normal", "Ready", "Reconcile", ready.message)
 
     # --- delete -----------------------------------------------------------------------------
 

@@ -230,6 +230,8 @@ class SandboxAgentReconciler(ObjectReconciler):
         return True
 
     async def _write(self, agent: dict[str, Any], wanted: list[st.Cond]) -> None:
-        await objects.write_status(
+        ready = await objects.write_status(
             self.d.kube, SANDBOX_AGENT, agent, wanted, now_rfc3339(self.d.clock())
         )
+        if ready is not None:
+            await self.d.events(agent, "Normal", "Ready", "Reconcile", ready.message)

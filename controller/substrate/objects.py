@@ -18,6 +18,7 @@ from shared.kube.retry import patch_status
 
 SKIP_CLEANUP = "kagent.dev/skip-substrate-cleanup"
 """Annotation: release the finalizer without deleting substrate actors (escape hatch)."""
+READY = "Ready"
 GOLDEN_ANNOTATION = "kagent.dev/golden-actor-id"
 """Annotation remembering the golden actor id once its ActorTemplate is deleted."""
 
@@ -59,8 +60,9 @@ async def write_status(
     wanted: list[Cond],
     now: str,
     extra: dict[str, Any] | None = None,
-) -> None:
-    """Patch status when the conditions, ``extra`` fields or observedGeneration change."""
+) -> Cond | None:
+    """Patch status when the conditions, ``extra`` fields or observedGeneration change; the
+    ``Ready`` condition when this write turns it True (the caller records a Normal event)."""
 
     def compute(live: dict[str, Any]) -> dict[str, Any] | None:
         status = status_of(live)
@@ -76,10 +78,23 @@ async def write_status(
         return status if changed else None
 
     if compute(obj) is None:
-        return
+        return None
     meta = obj["metadata"]
-    with contextlib.suppress(kerr.NotFound):
+    try:
         await patch_status(kube, res, meta["name"], meta["namespace"], compute)
+    except kerr.NotFound:
+        return None
+    return became_ready(obj, wanted)
+
+
+def became_ready(obj: dict[str, Any], wanted: list[Cond]) -> Cond | None:
+    """The ``Ready`` condition ``wanted`` sets True while the object's is not True yet."""
+    new = next((c for c in wanted if c.type == READY), None)
+    if new is None or new.status != "True":
+        return None
+    old = (obj.get("status") or {}).get("conditions") or []
+    was = next((c.get("status") for c in old if c.get("type") == READY), None)
+    return None if was == "True" else new
 
 
 async def patch_meta(

@@ -6,6 +6,8 @@ import asyncio
 import json
 import logging
 import os
+import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +16,22 @@ from devstack.kubeapi.storage import Store
 log = logging.getLogger(__name__)
 
 
+_SAVING = threading.Lock()
+"""Saves run one at a time: a periodic save still in its thread when shutdown saves again
+must not race it (they shared one temporary file, and the second rename found none)."""
+
+
 def save(path: Path, data: dict[str, Any]) -> None:
     """Write a snapshot atomically (mode 0600: it may hold Secret data)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, separators=(",", ":"))
-    tmp.replace(path)
+    with _SAVING:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as fh:  # mkstemp creates it 0600
+                json.dump(data, fh, separators=(",", ":"))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def load(path: Path) -> dict[str, Any] | None:

@@ -97,6 +97,8 @@ async def test_apply_ready_steady_state_and_delete(stack: Stack) -> None:
         } in env
         actor = await stack.ate.get_actor("ahr-team-a-claw")
         assert actor.status_label == "Running"
+        # One Normal event when Ready turns True (what `kubectl describe` shows), not per pass.
+        assert [(t, r) for t, r, _ in stack.events] == [("Normal", "Ready")]
 
         # Steady state: another pass writes nothing.
         before = (obj["metadata"]["resourceVersion"], template["metadata"]["resourceVersion"])
@@ -107,6 +109,7 @@ async def test_apply_ready_steady_state_and_delete(stack: Stack) -> None:
             again["metadata"]["resourceVersion"],
             template["metadata"]["resourceVersion"],
         ) == before
+        assert len(stack.events) == 1
         golden = template["status"]["goldenActorID"]
 
         await stack.kube.delete(AGENT_HARNESS, "claw", "team-a")
