@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Final
 
 from shared.check.report import Report, render_text
@@ -25,3 +26,17 @@ def render(report: Report, fmt: str, *, catalog: RuleCatalog, verbose: bool = Fa
     if fmt == "github":
         return render_github(report)
     return render_text(report, verbose)
+
+
+def write_out(text: str, prog: str) -> bool:
+    """Print a report on stdout; False (said on stderr) when it cannot be written, e.g. a
+    full disk: the environment, not a bug. A closed pipe raises BrokenPipeError as before."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        print(f"{prog}: error: cannot write the report: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True

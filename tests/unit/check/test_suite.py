@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -106,3 +108,23 @@ def test_bad_test_files_exit_2_naming_the_field(tmp_path: Path, cases: str, frag
 def test_no_test_file_found(tmp_path: Path) -> None:
     code, _, err = _run(str(tmp_path))
     assert code == 2 and "no kagent-substrate-test.yaml under" in err
+
+
+def test_an_input_error_names_the_resource_it_is_in(tmp_path: Path) -> None:
+    (tmp_path / "str.yaml").write_text("just a string\n")
+    _test_file(tmp_path, "- {name: s, resource: str.yaml, expect: allowed}\n")
+    code, out, _ = _run(str(tmp_path))
+    assert code == 1
+    assert f"input error in {tmp_path / 'str.yaml'}:1: document 1 is a string" in out
+
+
+def test_write_error_is_not_reported_as_a_bug(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("kagent-substrate")
+    _test_file(tmp_path, "- {name: h, resource: h.yaml, expect: denied}\n")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [str(exe), "test", str(tmp_path)], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert proc.returncode == 3
+    assert "cannot write the report: No space left on device" in proc.stderr
+    assert "bug" not in proc.stderr and "Traceback" not in proc.stderr
