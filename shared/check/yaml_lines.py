@@ -32,7 +32,9 @@ _SCALAR_TAGS: Final = frozenset(
 )
 MAX_SEGMENT_CHARS: Final = 200_000
 """Longer documents go to libyaml, whose reader measures size, depth and alias limits."""
-MAX_KEY_CHARS: Final = 1000  # libyaml refuses implicit keys over 1,024 characters
+MAX_KEY_CHARS: Final = 250
+"""libyaml refuses implicit keys over 1,024 characters (bytes, if it counts those): longer
+keys go to libyaml, which says so."""
 MAX_DEPTH: Final = 100
 _CACHE_LIMIT: Final = 100_000
 
@@ -309,10 +311,6 @@ class Reader:
             key = quoted if quoted is not None else m.group("sq").replace("''", "'")
             if len(quoted if quoted is not None else m.group("sq")) > MAX_KEY_CHARS:
                 raise NotPlain("long key")
-        try:
-            hash(key)
-        except TypeError as exc:
-            raise NotPlain("unhashable key") from exc
         return key
 
     def _inline(self, rest: str) -> Any:

@@ -56,6 +56,8 @@ HAND = [
     "a: b\n- c\n",
     "- a\nb: c\n",
     "x" * 1100 + ": 1\n",
+    "\u00e9" * 400 + ": 1\n",
+    "'" + "\u00e9" * 600 + "': 1\n",
 ]
 
 
@@ -223,14 +225,14 @@ _LEAF = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12),
     st.sampled_from(["yes", "0x1F", "1_000", "2002-12-14", "a: b", "#", "- x", "~", ""]),
 )
-_VALUES = st.recursive(
-    _LEAF,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4),
-        st.dictionaries(st.one_of(st.text(max_size=6), st.integers(0, 9)), children, max_size=4),
-    ),
-    max_leaves=20,
-)
+
+
+def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    keys = st.one_of(st.text(max_size=6), st.integers(0, 9))
+    return st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=4))
+
+
+_VALUES = st.recursive(_LEAF, _containers, max_leaves=20)
 
 
 @settings(
