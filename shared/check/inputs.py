@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, Final
 
 import yaml
 
-from shared.check.yaml_lines import NotPlain, Reader, split_stream
+from shared.check.yaml_lines import NotPlain, Reader, Segment, split_stream
 from shared.check.yaml_values import Builder, TooBig, Unusual
 from shared.nesting import MAX_NESTING, TOO_DEEP_TEXT, depth_exceeds
 
@@ -162,10 +162,6 @@ def _escape_c1(text: str) -> str:
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def _looks_like_json(name: str, text: str) -> bool:
-    return name.lower().endswith(".json") or text.lstrip()[:1] in ("{", "[")
-
-
 def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
     """One JSON document: values from the JSON parser (YAML 1.1 would read ``1e-09`` as a
     string), lines from the YAML node tree of the same text."""
@@ -215,18 +211,55 @@ def _compose(text: str) -> yaml.Node | None:
 
 def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
     """Parse a YAML stream or a JSON document; ``kind: List`` items become documents."""
-    if _looks_like_json(name, text):
-        stripped = text.strip()
-        if stripped.startswith(("{", "[")):
-            yield from _json_document(name, text)
-            return
+    yield from stream_documents(cut(name, text))
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """One input's text, cut into its documents when the fast reader may read them."""
+
+    name: str
+    text: str
+    lines: list[str] | None
+    """The text's lines; None: read whole (JSON, or YAML only libyaml reads)."""
+    segments: list[Segment]
+    first_is_empty: bool
+    """Whether the text before the first ``---`` holds only comments (not a document)."""
+    is_json: bool = False
+
+    def index_of(self, segment: int) -> int:
+        """The document index of a segment."""
+        return segment - 1 if segment and self.first_is_empty else segment
+
+
+def cut(name: str, text: str) -> Stream:
+    """An input's text with its documents found (`stream_documents` reads them)."""
+    if text.lstrip()[:1] in ("{", "["):  # JSON, whatever the file's name
+        return Stream(name, text, None, [], False, is_json=True)
     split = split_stream(text)
     if split is None:
-        yield from _libyaml_documents(name, text)
-        return
+        return Stream(name, text, None, [], False)
     lines, segments = split
-    index = 0
-    for segment in segments:
+    first = segments[0] if segments else None
+    empty = first is not None and not first.explicit and not _has_content(lines, first)
+    return Stream(name, text, lines, segments, empty)
+
+
+def stream_documents(
+    stream: Stream, first: int = 0, stop: int | None = None
+) -> Generator[Document | Problem, None, bool]:
+    """Documents of segments ``first``…``stop`` of a stream (all of a stream read whole).
+    Returns True when it read the rest of the stream instead (libyaml found an error in a
+    document: the stream is then read as libyaml reads it, up to that error)."""
+    name, text, lines = stream.name, stream.text, stream.lines
+    if lines is None:
+        if stream.is_json:
+            yield from _json_document(name, text)
+        else:
+            yield from _libyaml_documents(name, text)
+        return True
+    index = stream.index_of(first)
+    for segment in stream.segments[first:stop]:
         try:
             value, start = _READER.read(lines, segment)
         except NotPlain:
@@ -235,9 +268,9 @@ def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
                 items = list(_libyaml_documents(name, source, index, segment.start, True))
             except _StreamError:  # as libyaml reads the whole stream from here, error included
                 yield from _libyaml_documents(name, text, index, skip=True)
-                return
+                return True
             yield from items
-            index += 1 if segment.explicit or _has_content(source) else 0
+            index += 1 if segment.explicit or _has_content(lines, segment) else 0
             continue
         if start is not None:
             source = "\n".join(lines[segment.start : segment.end])
@@ -245,14 +278,15 @@ def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
                 name, index, start + 1, value, None, segment.start, (), False, source
             )
         index += 1 if segment.explicit or start is not None else 0
+    return False
 
 
 _READER: Final = Reader()
 
 
-def _has_content(text: str) -> bool:
-    """Whether a YAML text holds more than blank lines and comments (then it is a document)."""
-    for raw in text.split("\n"):
+def _has_content(lines: list[str], segment: Segment) -> bool:
+    """Whether a segment holds more than blank lines and comments (then it is a document)."""
+    for raw in lines[segment.start : segment.end]:
         body = raw.lstrip(" ")
         if body and body[0] != "#":
             return True
