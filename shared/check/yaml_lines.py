@@ -85,6 +85,8 @@ class Segment:
     end: int
     explicit: bool
     """Whether the segment opens with a ``---`` line."""
+    chars: int
+    """Its length in characters."""
 
 
 def split_stream(text: str) -> tuple[list[str], list[Segment]] | None:
@@ -100,6 +102,7 @@ def split_stream(text: str) -> tuple[list[str], list[Segment]] | None:
         return None
     lines = text.split("\n")
     starts = [0] if text.startswith("---") and _is_marker(lines[0]) else []
+    offsets = [0] if starts else []
     line = 0
     previous = 0
     found = text.find("\n---")
@@ -108,14 +111,17 @@ def split_stream(text: str) -> tuple[list[str], list[Segment]] | None:
         previous = found + 1
         if _is_marker(lines[line]):
             starts.append(line)
+            offsets.append(found + 1)
         found = text.find("\n---", found + 1)
     implicit = not starts or starts[0] != 0
     if implicit:
         starts.insert(0, 0)
-    ends = [*starts[1:], len(lines)]
+        offsets.insert(0, 0)
     segments = [
-        Segment(start, end, not (implicit and i == 0))
-        for i, (start, end) in enumerate(zip(starts, ends, strict=True))
+        Segment(start, end, not (implicit and i == 0), stop - offset)
+        for i, (start, end, offset, stop) in enumerate(
+            zip(starts, [*starts[1:], len(lines)], offsets, [*offsets[1:], len(text)], strict=True)
+        )
     ]
     return lines, segments
 
@@ -159,9 +165,9 @@ class Reader:
             if not _MARKER_REST.match(lines[first], 3):
                 raise NotPlain("content after ---")
             first += 1
-        body_lines = lines[first : segment.end]
-        if sum(map(len, body_lines)) > MAX_SEGMENT_CHARS:
+        if segment.chars > MAX_SEGMENT_CHARS:
             raise NotPlain("large")
+        body_lines = lines[first : segment.end]
         cache = self._lines
         indents: list[int] = []
         objs: list[Any] = []
