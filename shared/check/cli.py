@@ -14,15 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from shared.check.inputs import (
-    Document,
-    Problem,
-    Stream,
-    cut,
-    iter_paths,
-    parse_documents,
-    read_text,
-)
+from shared.check.inputs import Problem, Stream, all_documents, cut, iter_paths, read_text
 from shared.check.kinds import KindFilter
 from shared.check.outputs import FORMATS, render, write_out
 from shared.check.parallel import MIN_PARALLEL_DOCUMENTS, auto_jobs, check_inputs
@@ -166,23 +158,11 @@ def _inputs(paths: list[str]) -> Iterator[Stream | Problem]:
         yield cut("<stdin>" if path == "-" else path, text)
 
 
-def _documents(paths: list[str]) -> Iterator[Document | Problem]:
-    for path in iter_paths(paths):
-        if isinstance(path, Problem):
-            yield path
-            continue
-        text = read_text(path)
-        if isinstance(text, Problem):
-            yield text
-            continue
-        yield from parse_documents("<stdin>" if path == "-" else path, text)
-
-
 def _old_objects(
     paths: list[str], default_ns: str, report: Report
 ) -> dict[ObjectKey, dict[str, Any]]:
     old: dict[ObjectKey, dict[str, Any]] = {}
-    for item in _documents(paths):
+    for item in all_documents(list(_inputs(paths))):
         if isinstance(item, Problem):
             report.problems.append(item)
         else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -279,6 +279,15 @@ def stream_documents(
             )
         index += 1 if segment.explicit or start is not None else 0
     return False
+
+
+def all_documents(inputs: Iterable[Problem | Stream]) -> Iterator[Document | Problem]:
+    """Every document of the inputs, in order (problems in their place)."""
+    for item in inputs:
+        if isinstance(item, Problem):
+            yield item
+        else:
+            yield from stream_documents(item)
 
 
 _READER: Final = Reader()

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from shared.check.inputs import Document, Problem, Stream, stream_documents
+from shared.check.inputs import Document, Problem, Stream, all_documents, stream_documents
 from shared.check.kinds import KindFilter
 from shared.check.report import Report
 from shared.check.run import ObjectKey, check_documents
@@ -71,7 +71,7 @@ def check_inputs(
     """The report of checking every input, with up to ``jobs`` processes."""
     documents = sum(len(i.segments) for i in inputs if isinstance(i, Stream))
     if jobs <= 1 or documents < MIN_PARALLEL_DOCUMENTS or not can_fork():
-        return check_documents(engine, _all_documents(inputs), old, kinds)
+        return check_documents(engine, all_documents(inputs), old, kinds)
     size = max(_MIN_CHUNK, documents // (jobs * 8))
     chunks: list[_Chunk] = []
     for number, item in enumerate(inputs):
@@ -127,11 +127,3 @@ def _check_chunk(number: int) -> tuple[Report, bool]:
 
     report = check_documents(work.engine, documents(), work.old, work.kinds)
     return report, read_rest
-
-
-def _all_documents(inputs: Sequence[Problem | Stream]) -> Iterator[Document | Problem]:
-    for item in inputs:
-        if isinstance(item, Problem):
-            yield item
-        else:
-            yield from stream_documents(item)

@@ -46,29 +46,29 @@ _NOT_PRINTABLE: Final = re.compile(
 _PRINTABLE_ASCII: Final = bytes(range(0x20, 0x7F)) + b"\n"
 _MARKER_REST: Final = re.compile(r" *(?:#.*)?$")
 
-_KEY: Final = (
-    r"(?:(?P<plain>[\w$][\w$.\-/+@]*)"
-    r"|\"(?P<dq>[^\"\\]*)\""
-    r"|'(?P<sq>(?:[^']|'')*)')"
-)
-_ENTRY: Final = re.compile(_KEY + r":(?: +(?P<rest>.*))?$")
+
+def _quoted(prefix: str) -> str:
+    """A simply quoted scalar on one line: no escapes, no line breaks (groups ``dq``, ``sq``)."""
+    return rf"\"(?P<{prefix}dq>[^\"\\]*)\"|'(?P<{prefix}sq>(?:[^']|'')*)'"
+
+
+def _key(prefix: str) -> str:
+    """A key: plain with the characters of Kubernetes keys, or simply quoted."""
+    return rf"(?:(?P<{prefix}plain>[\w$][\w$.\-/+@]*)|{_quoted(prefix)})"
+
+
+_ENTRY: Final = re.compile(_key("") + r":(?: +(?P<rest>.*))?$")
 _DQ: Final = re.compile(r"\"([^\"\\]*)\"(?: +(?:#.*)?)?$")
 _SQ: Final = re.compile(r"'((?:[^']|'')*)'(?: +(?:#.*)?)?$")
 _COMMENT_TAIL: Final = re.compile(r" +#.*$")
 # One flow item: a simply quoted string or a plain scalar that cannot be read two ways.
 _FLOW_SCALAR: Final = (
-    r" *(?:\"(?P<dq>[^\"\\]*)\"|'(?P<sq>(?:[^']|'')*)'"
+    rf" *(?:{_quoted('')}"
     r"|(?P<plain>-?[\w$./+~=()<>^;\\][^,\[\]{}#:'\"]*"
     r"(?::[^\s,\[\]{}?#:'\"][^,\[\]{}#:'\"]*)*))"
 )
 _FLOW_ITEM: Final = re.compile(_FLOW_SCALAR + r" *(?P<sep>[,\]])")
-_FLOW_PAIR: Final = re.compile(
-    r" *"
-    + _KEY.replace("<plain>", "<kplain>").replace("<dq>", "<kdq>").replace("<sq>", "<ksq>")
-    + r": +"
-    + _FLOW_SCALAR
-    + r" *(?P<sep>[,}])"
-)
+_FLOW_PAIR: Final = re.compile(r" *" + _key("k") + r": +" + _FLOW_SCALAR + r" *(?P<sep>[,}])")
 _FLOW_TAIL: Final = re.compile(r" *(?: #.*)?$")
 _BLOCK_PLAIN_START: Final = frozenset("-?:,[]{}#&*!|>'\"%@`")
 
@@ -306,18 +306,15 @@ class Reader:
         except NotPlain:
             return _NOT_PLAIN
 
-    def _key(self, m: re.Match[str]) -> Any:
-        plain = m.group("plain")
+    def _key(self, m: re.Match[str], prefix: str = "") -> Any:
+        """The key of a matched entry (groups ``plain``, ``dq``, ``sq`` after ``prefix``)."""
+        plain, dq, sq = m.group(prefix + "plain", prefix + "dq", prefix + "sq")
+        text = plain if plain is not None else dq if dq is not None else sq
+        if len(text) > MAX_KEY_CHARS:
+            raise NotPlain("long key")
         if plain is not None:
-            if len(plain) > MAX_KEY_CHARS:
-                raise NotPlain("long key")
-            key = self._scalar(plain)
-        else:
-            quoted = m.group("dq")
-            key = quoted if quoted is not None else m.group("sq").replace("''", "'")
-            if len(quoted if quoted is not None else m.group("sq")) > MAX_KEY_CHARS:
-                raise NotPlain("long key")
-        return key
+            return self._scalar(plain)
+        return dq if dq is not None else sq.replace("''", "'")
 
     def _inline(self, rest: str) -> Any:
         """A value on the line of its key or dash: a scalar or a flat flow collection."""
@@ -332,10 +329,8 @@ class Reader:
             if m is None:
                 raise NotPlain("single-quoted")
             return m.group(1).replace("''", "'")
-        if first == "[":
-            return self._flow_sequence(rest)
-        if first == "{":
-            return self._flow_mapping(rest)
+        if first in "[{":
+            return self._flow(rest)
         if first in _BLOCK_PLAIN_START and (first != "-" or len(rest) < 2 or rest[1] == " "):
             raise NotPlain("indicator")
         if " #" in rest:
@@ -351,50 +346,32 @@ class Reader:
         quoted = m.group("dq")
         return quoted if quoted is not None else m.group("sq").replace("''", "'")
 
-    def _flow_sequence(self, rest: str) -> list[Any]:
-        items: list[Any] = []
+    def _flow(self, rest: str) -> Any:
+        """A flat flow collection on one line: ``[a, 'b']`` or ``{k: v, …}``."""
+        is_map = rest[0] == "{"
+        pattern, closer = (_FLOW_PAIR, "}") if is_map else (_FLOW_ITEM, "]")
+        out: Any = {} if is_map else []
         inner = rest[1:].lstrip(" ")
-        if inner.startswith("]"):
+        if inner.startswith(closer):
             pos = len(rest) - len(inner) + 1
         else:
             pos = 1
             while True:
-                m = _FLOW_ITEM.match(rest, pos)
+                m = pattern.match(rest, pos)
                 if m is None:
-                    raise NotPlain("flow sequence")
-                items.append(self._flow_value(m))
-                pos = m.end()
-                if m.group("sep") == "]":
-                    break
-        if not _FLOW_TAIL.match(rest, pos):
-            raise NotPlain("after a flow sequence")
-        return items
-
-    def _flow_mapping(self, rest: str) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
-        inner = rest[1:].lstrip(" ")
-        if inner.startswith("}"):
-            pos = len(rest) - len(inner) + 1
-        else:
-            pos = 1
-            while True:
-                m = _FLOW_PAIR.match(rest, pos)
-                if m is None:
-                    raise NotPlain("flow mapping")
-                plain = m.group("kplain")
-                if plain is not None:
-                    key = self._scalar(plain)
+                    raise NotPlain("flow collection")
+                if is_map:
+                    key = self._key(m, "k")
+                    if key in out:
+                        raise NotPlain("a key given twice")
+                    out[key] = self._flow_value(m)
                 else:
-                    quoted = m.group("kdq")
-                    key = quoted if quoted is not None else m.group("ksq").replace("''", "'")
-                if key in out:
-                    raise NotPlain("a key given twice")
-                out[key] = self._flow_value(m)
+                    out.append(self._flow_value(m))
                 pos = m.end()
-                if m.group("sep") == "}":
+                if m.group("sep") == closer:
                     break
         if not _FLOW_TAIL.match(rest, pos):
-            raise NotPlain("after a flow mapping")
+            raise NotPlain("after a flow collection")
         return out
 
     def _scalar(self, text: str) -> Any:

@@ -62,6 +62,17 @@ HAND = [
 ]
 
 
+def _settings(examples: int) -> Any:
+    """Reproducible runs: derandomized, no example database."""
+    return settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
 def _paths(value: Any, prefix: str = "") -> Iterator[str]:
     if isinstance(value, dict):
         for key, child in value.items():
@@ -206,13 +217,7 @@ _LINE = st.one_of(
 _INDENTED = st.tuples(st.integers(0, 6), _LINE).map(lambda il: " " * il[0] + il[1])
 
 
-@settings(
-    max_examples=600,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@_settings(600)
 @given(st.lists(_INDENTED, min_size=1, max_size=14))
 def test_generated_line_soup_reads_the_same(lines: list[str]) -> None:
     assert_same("\n".join(lines) + "\n")
@@ -236,13 +241,7 @@ def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 _VALUES = st.recursive(_LEAF, _containers, max_leaves=20)
 
 
-@settings(
-    max_examples=400,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@_settings(400)
 @given(
     st.lists(_VALUES, min_size=1, max_size=3),
     st.integers(2, 4),
@@ -316,13 +315,7 @@ def _block_yaml(draw: st.DrawFn, depth: int = 0, indent: int = 0) -> list[str]:
     return lines
 
 
-@settings(
-    max_examples=1500,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@_settings(1500)
 @given(st.lists(_block_yaml(), min_size=1, max_size=3), st.sampled_from(["---\n", "--- # x\n"]))
 def test_generated_block_yaml_reads_the_same(documents: list[list[str]], marker: str) -> None:
     assert_same(marker.join("\n".join(lines) + "\n" for lines in documents))
