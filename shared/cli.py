@@ -8,7 +8,6 @@ the layers stay clean (this file never imports a subcommand at module level).
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import sys
 from collections.abc import Sequence
 
@@ -38,6 +37,8 @@ DISTRIBUTION = "kagent-substrate"
 
 def version() -> str:
     """The installed distribution's version (``unknown`` when run from a bare source tree)."""
+    import importlib.metadata  # here: 30 ms that every other command would pay at start
+
     try:
         return importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
