@@ -55,6 +55,25 @@ def _ready(obj: dict[str, Any]) -> str:
     return "pending"
 
 
+_PAGES = {"metrics": "/metrics", "health": "/healthz"}
+"""Paths that answer on the base URLs processes announce (the demo prints pages that load)."""
+
+
+def _ready_line(ready: dict[str, str]) -> str:
+    """``https://HOST:PORT kubeconfig=PATH metrics=http://HOST:PORT/metrics``: what a process
+    announced, positional values (``arg0``…) without their made-up names, base URLs of
+    metrics and health with the path that answers."""
+    words = []
+    for key, value in ready.items():
+        if key.startswith("arg") and key[3:].isdigit():
+            words.append(value)
+            continue
+        if key in _PAGES and value.startswith("http") and value.count("/") == 2:
+            value += _PAGES[key]
+        words.append(f"{key}={value}")
+    return " ".join(words)
+
+
 def _actors(debug_url: str) -> list[dict[str, Any]]:
     with urllib.request.urlopen(debug_url + "?format=json", timeout=5) as resp:
         return list(json.loads(resp.read())["actors"])
@@ -179,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         stack.up()
         for name, proc in stack.procs.items():
-            _say(f"  {name:<10} ready: {' '.join(f'{k}={v}' for k, v in proc.ready.items())}")
+            _say(f"  {name:<10} ready: {_ready_line(proc.ready)}")
         _say(f"\nApplying examples/ to namespace {stack.namespace!r} ...")
         valid = sorted(EXAMPLES.glob("*.yaml"))
         for path in valid:

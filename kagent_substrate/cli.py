@@ -7,7 +7,6 @@ never pays for aiohttp or grpc) and import-linter still sees every edge (`make l
 
 from __future__ import annotations
 
-import importlib.metadata
 import sys
 from collections.abc import Callable, Sequence
 
@@ -89,6 +88,8 @@ DISTRIBUTION = "kagent-substrate"
 
 def version() -> str:
     """The installed distribution's version (``unknown`` when run from a bare source tree)."""
+    import importlib.metadata  # here: 30 ms that every other command would pay at start
+
     try:
         return importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:

@@ -1,7 +1,9 @@
 """Inputs of `check`: files, directories and stdin -> documents that remember their lines.
 
-YAML is parsed with libyaml (the C loader) into nodes that carry marks, then constructed into
-plain JSON-like values the way Kubernetes reads YAML (timestamps stay strings). Hostile input
+Plain block YAML (most manifests) is read by `yaml_lines`, fast; any other document is parsed
+with libyaml (the C loader) into nodes that carry marks, then constructed into plain JSON-like
+values the way Kubernetes reads YAML (timestamps stay strings). Both give the same values; the
+node tree of a fast document is built only when a finding needs its lines. Hostile input
 is refused with a clear message instead of a crash: documents over the API server's 3 MiB
 request limit, nesting deeper than the API server's 10,000 levels (`shared.nesting`), alias
 bombs. A key given twice keeps its last value, as the API server's decoder does; the paths of
@@ -14,13 +16,14 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import yaml
 
+from shared.check.yaml_lines import NotPlain, Reader, Segment, split_stream
 from shared.check.yaml_values import Builder, TooBig, Unusual
 from shared.nesting import MAX_NESTING, TOO_DEEP_TEXT, depth_exceeds
 
@@ -76,16 +79,29 @@ class Document:
     index: int
     line: int
     obj: Any
-    node: yaml.Node
+    node: yaml.Node | None
+    """The YAML node tree, for lines; None until `line_of` needs it (then built from
+    ``source``)."""
     duplicates: tuple[str, ...] = ()
     """Paths of fields given twice (the last value was kept), e.g. ``spec.backend``."""
     shares_values: bool = True
     """Whether parts of ``obj`` may be the same Python object (YAML aliases): then whoever
     changes it in place must copy it first."""
+    source: str = ""
+    """The document's text, when ``node`` is None."""
+    line_offset: int = 0
+    """Lines of the stream before the text the node tree was built from."""
 
     def line_of(self, path: str) -> int:
         """The 1-based line of a field path like ``spec.channels[1].name`` (or its parent)."""
-        return line_of(self.node, path, self.line)
+        node = self.node
+        if node is None:
+            node = _compose(self.source)
+            if node is None:  # pragma: no cover - the fast reader read it, so libyaml can
+                return self.line
+            object.__setattr__(self, "node", node)
+        offset = self.line_offset
+        return line_of(node, path, self.line - offset) + offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +162,6 @@ def _escape_c1(text: str) -> str:
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def _looks_like_json(name: str, text: str) -> bool:
-    return name.lower().endswith(".json") or text.lstrip()[:1] in ("{", "[")
-
-
 def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
     """One JSON document: values from the JSON parser (YAML 1.1 would read ``1e-09`` as a
     string), lines from the YAML node tree of the same text."""
@@ -178,11 +190,11 @@ def _json_document(name: str, text: str) -> Iterator[Document | Problem]:
     if node is None:  # YAML refuses some valid JSON (an escaped lone surrogate): no lines
         mark = yaml.Mark(name, 0, 0, 0, None, 0)
         node = yaml.ScalarNode("tag:yaml.org,2002:str", "", mark, mark)
-    problem = _limits(node)
+    problem = _limits(node, 0)
     if problem is not None:
         yield Problem(name, 0, node.start_mark.line + 1 if node.start_mark else 1, problem)
         return
-    yield from _objects(name, 0, 1, data, node, None, False)
+    yield from _objects(name, 0, 1, data, node, 0, None, False)
 
 
 def _compose(text: str) -> yaml.Node | None:
@@ -199,21 +211,135 @@ def _compose(text: str) -> yaml.Node | None:
 
 def parse_documents(name: str, text: str) -> Iterator[Document | Problem]:
     """Parse a YAML stream or a JSON document; ``kind: List`` items become documents."""
-    if _looks_like_json(name, text):
-        stripped = text.strip()
-        if stripped.startswith(("{", "[")):
+    yield from stream_documents(cut(name, text))
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """One input's text, cut into its documents when the fast reader may read them."""
+
+    name: str
+    text: str
+    lines: list[str] | None
+    """The text's lines; None: read whole (JSON, or YAML only libyaml reads)."""
+    segments: list[Segment]
+    first_is_empty: bool
+    """Whether the text before the first ``---`` holds only comments (not a document)."""
+    is_json: bool = False
+
+    def index_of(self, segment: int) -> int:
+        """The document index of a segment."""
+        return segment - 1 if segment and self.first_is_empty else segment
+
+
+def cut(name: str, text: str) -> Stream:
+    """An input's text with its documents found (`stream_documents` reads them)."""
+    if text.lstrip()[:1] in ("{", "["):  # JSON, whatever the file's name
+        return Stream(name, text, None, [], False, is_json=True)
+    split = split_stream(text)
+    if split is None:
+        return Stream(name, text, None, [], False)
+    lines, segments = split
+    first = segments[0] if segments else None
+    empty = first is not None and not first.explicit and not _has_content(lines, first)
+    return Stream(name, text, lines, segments, empty)
+
+
+def stream_documents(
+    stream: Stream, first: int = 0, stop: int | None = None
+) -> Generator[Document | Problem, None, bool]:
+    """Documents of segments ``first``…``stop`` of a stream (all of a stream read whole).
+    Returns True when it read the rest of the stream instead (libyaml found an error in a
+    document: the stream is then read as libyaml reads it, up to that error)."""
+    name, text, lines = stream.name, stream.text, stream.lines
+    if lines is None:
+        if stream.is_json:
             yield from _json_document(name, text)
-            return
-    deep_from = yield from _yaml_documents(name, text, _Loader, 0)
+        else:
+            yield from _libyaml_documents(name, text)
+        return True
+    index = stream.index_of(first)
+    for segment in stream.segments[first:stop]:
+        try:
+            value, start = _READER.read(lines, segment)
+        except NotPlain:
+            source = "\n".join(lines[segment.start : segment.end])
+            try:  # this document alone, with its lines in place
+                items = list(_libyaml_documents(name, source, index, segment.start, True))
+            except _StreamError:  # as libyaml reads the whole stream from here, error included
+                yield from _libyaml_documents(name, text, index, skip=True)
+                return True
+            yield from items
+            index += 1 if segment.explicit or _has_content(lines, segment) else 0
+            continue
+        if start is not None:
+            source = "\n".join(lines[segment.start : segment.end])
+            yield from _objects(
+                name, index, start + 1, value, None, segment.start, (), False, source
+            )
+        index += 1 if segment.explicit or start is not None else 0
+    return False
+
+
+def all_documents(inputs: Iterable[Problem | Stream]) -> Iterator[Document | Problem]:
+    """Every document of the inputs, in order (problems in their place)."""
+    for item in inputs:
+        if isinstance(item, Problem):
+            yield item
+        else:
+            yield from stream_documents(item)
+
+
+_READER: Final = Reader()
+
+
+def _has_content(lines: list[str], segment: Segment) -> bool:
+    """Whether a segment holds more than blank lines and comments (then it is a document)."""
+    for raw in lines[segment.start : segment.end]:
+        body = raw.lstrip(" ")
+        if body and body[0] != "#":
+            return True
+    return False
+
+
+class _StreamError(Exception):
+    """libyaml found an error in a document read alone."""
+
+
+def _libyaml_documents(
+    name: str,
+    text: str,
+    first: int = 0,
+    line_offset: int = 0,
+    raise_errors: bool = False,
+    skip: bool = False,
+) -> Iterator[Document | Problem]:
+    """The documents of a YAML stream read by libyaml, numbered from ``first``; with ``skip``,
+    documents before ``first`` are read but not given."""
+    start = first if skip else 0
+    index_base = 0 if skip else first
+    deep_from = yield from _yaml_documents(
+        name, text, _Loader, start, index_base, line_offset, raise_errors
+    )
     if deep_from is not None:  # libyaml stops at 1,000 levels; the API server reads 10,000
-        yield from _yaml_documents(name, text, _DeepLoader, deep_from)
+        yield from _yaml_documents(
+            name, text, _DeepLoader, deep_from, index_base, line_offset, raise_errors
+        )
 
 
 def _yaml_documents(
-    name: str, text: str, loader_class: type[yaml.SafeLoader], start: int
+    name: str,
+    text: str,
+    loader_class: type[yaml.SafeLoader],
+    start: int,
+    index_base: int = 0,
+    line_offset: int = 0,
+    raise_errors: bool = False,
 ) -> Generator[Document | Problem, None, int | None]:
-    """Documents ``start``… of a YAML stream; returns the index where libyaml gave up on
-    nesting (to go on with the pure-Python loader), else None."""
+    """Documents ``start``… of a YAML stream, numbered from ``index_base`` and with lines
+    ``line_offset`` further; returns the index where libyaml gave up on nesting (to go on with
+    the pure-Python loader), else None. With ``raise_errors``, a YAML error raises
+    `_StreamError` instead of becoming a problem."""
     loader = loader_class(text)
     index = 0
     try:
@@ -223,28 +349,34 @@ def _yaml_documents(
             if index < start:
                 index += 1
                 continue
-            line = node.start_mark.line + 1
-            built = _build(loader, node) if loader_class is _Loader else None
+            line = node.start_mark.line + 1 + line_offset
+            built = _build(loader, node, line_offset) if loader_class is _Loader else None
             fallback = built is None
             if built is None:  # the pure-Python loader, or YAML the fast builder leaves alone
-                problem = _limits(node)
+                problem = _limits(node, line_offset)
                 built = problem or (loader.construct_document(node), duplicate_paths(node))
             if isinstance(built, str):
-                yield Problem(name, index, line, built)
+                yield Problem(name, index_base + index, line, built)
                 index += 1
                 continue
             shares = loader_class is not _Loader or _BUILDER.aliased or fallback
-            yield from _objects(name, index, line, built[0], node, built[1], shares)
+            yield from _objects(
+                name, index_base + index, line, built[0], node, line_offset, built[1], shares
+            )
             index += 1
     except yaml.MarkedYAMLError as exc:
         if loader_class is _Loader and _LIBYAML_TOO_DEEP in str(exc.problem):
             return index
+        if raise_errors:
+            raise _StreamError from exc
         mark = exc.problem_mark or exc.context_mark
-        where = mark.line + 1 if mark is not None else None
+        where = mark.line + 1 + line_offset if mark is not None else None
         what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        yield Problem(name, index, where, f"invalid YAML: {what}")
+        yield Problem(name, index_base + index, where, f"invalid YAML: {what}")
     except yaml.YAMLError as exc:
-        yield Problem(name, index, None, f"invalid YAML: {exc}")
+        if raise_errors:
+            raise _StreamError from exc
+        yield Problem(name, index_base + index, None, f"invalid YAML: {exc}")
     finally:
         loader.dispose()
     return None
@@ -253,16 +385,19 @@ def _yaml_documents(
 _BUILDER: Final = Builder(MAX_DEPTH, MAX_EXPANDED_NODES)
 
 
-def _build(loader: Any, node: yaml.Node) -> tuple[Any, tuple[str, ...]] | str | None:
+def _build(
+    loader: Any, node: yaml.Node, line_offset: int
+) -> tuple[Any, tuple[str, ...]] | str | None:
     """(value, duplicate paths) by the fast builder; a problem text; None to use PyYAML's."""
     size = node.end_mark.index - node.start_mark.index
     if size > MAX_DOCUMENT_BYTES:
-        return _limits(node)
+        return _limits(node, line_offset)
     try:
         return _BUILDER.build(node)
     except TooBig as exc:
-        text = str(exc)
-        return f"document is {TOO_DEEP_TEXT} ({text})" if text.startswith("line ") else text
+        if exc.line is not None:
+            return f"document is {TOO_DEEP_TEXT} (line {exc.line + line_offset})"
+        return str(exc)
     except Unusual:
         return None
 
@@ -272,10 +407,14 @@ def _objects(
     index: int,
     line: int,
     data: Any,
-    node: yaml.Node,
+    node: yaml.Node | None,
+    line_offset: int,
     duplicates: tuple[str, ...] | None = None,
     shares: bool = True,
+    source: str = "",
 ) -> Iterator[Document | Problem]:
+    """Documents (or problems) for one parsed value: Kubernetes objects, a List's items.
+    ``node`` None: the fast reader read ``source`` (no duplicate keys, no shared values)."""
     if data is None:
         return  # an empty document, as kubectl skips it
     if not isinstance(data, dict):
@@ -293,11 +432,17 @@ def _objects(
         )
         return
     if data.get("kind") == "List" and isinstance(data.get("items"), list):
+        if node is None:
+            node = _compose(source)
+            if node is None:  # pragma: no cover - the fast reader read it, so libyaml can
+                raise NotPlain("a List libyaml cannot read")
         items_node = _child(node, "items")
         for i, item in enumerate(data["items"]):
             item_node = _child(items_node, i) if items_node is not None else None
-            item_line = item_node.start_mark.line + 1 if item_node is not None else line
-            yield from _objects(name, index, item_line, item, item_node or node, None, shares)
+            item_line = item_node.start_mark.line + 1 + line_offset if item_node else line
+            yield from _objects(
+                name, index, item_line, item, item_node or node, line_offset, None, shares
+            )
         return
     missing = [
         k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)
@@ -310,8 +455,9 @@ def _objects(
             f"{' and '.join(missing)} must be set to strings (e.g. apiVersion: kagent.dev/v1alpha2, kind: AgentHarness)",
         )
         return
-    dupes = duplicate_paths(node) if duplicates is None else duplicates
-    yield Document(name, index, line, data, node, dupes, shares)
+    if duplicates is None:
+        duplicates = duplicate_paths(node) if node is not None else ()
+    yield Document(name, index, line, data, node, duplicates, shares, source, line_offset)
 
 
 def _what(data: Any) -> str:
@@ -325,7 +471,7 @@ def _what(data: Any) -> str:
     return "a string" if isinstance(data, str) else "a scalar value"
 
 
-def _limits(root: yaml.Node) -> str | None:
+def _limits(root: yaml.Node, line_offset: int) -> str | None:
     """Size, depth and alias-expansion checks, iteratively (no recursion)."""
     size = root.end_mark.index - root.start_mark.index
     if size > MAX_DOCUMENT_BYTES:
@@ -341,7 +487,7 @@ def _limits(root: yaml.Node) -> str | None:
         if expanded > MAX_EXPANDED_NODES:
             return f"document expands to more than {MAX_EXPANDED_NODES} nodes (excessive aliasing?)"
         if depth > MAX_DEPTH:
-            return f"document is {TOO_DEEP_TEXT} (line {node.start_mark.line + 1})"
+            return f"document is {TOO_DEEP_TEXT} (line {node.start_mark.line + 1 + line_offset})"
         if isinstance(node, yaml.MappingNode):
             stack.extend(
                 (v, depth + 1) for _, v in node.value if not isinstance(v, yaml.ScalarNode)

@@ -214,7 +214,10 @@ def run_case(engine: PolicyEngine, case: TestCase, file: str) -> Outcome:
     report = check_documents(engine, docs, old)
     if report.problems:
         actual = "error"
-        detail = [f"input error: {p.message}" for p in report.problems]
+        detail = [
+            f"input error in {p.file}{f':{p.line}' if p.line else ''}: {p.message}"
+            for p in report.problems
+        ]
         fail = () if case.expect == "error" else tuple(detail)
         return Outcome(file, case.name, case.expect, actual, fail)
     picked = _select(case, report.results)

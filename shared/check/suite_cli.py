@@ -15,6 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from shared.check.cli import grammar_cache
+from shared.check.outputs import write_out
 from shared.check.report import TOOL_NAME
 from shared.check.suite import Outcome, find_test_files, load_test_file, run_file
 from shared.errors import InputError
@@ -119,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
         engines[test_file.config] = engine
         outcomes += run_file(test_file, engine)
     out = render_junit(outcomes) if args.output == "junit" else render_table(outcomes, args.verbose)
-    sys.stdout.write(out)
+    if not write_out(out, "kagent-substrate test"):
+        return 3
     return 1 if any(not o.passed for o in outcomes) else 0
 
 

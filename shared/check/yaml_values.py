@@ -35,7 +35,12 @@ class Unusual(Exception):
 
 
 class TooBig(Exception):
-    """Depth or alias expansion beyond the limits (``str(exc)`` says which)."""
+    """Depth or alias expansion beyond the limits (``str(exc)`` says which; ``line``, the
+    1-based line of the node too deep, if that is the reason)."""
+
+    def __init__(self, text: str, line: int | None = None) -> None:
+        super().__init__(text)
+        self.line = line
 
 
 class Builder:
@@ -88,7 +93,8 @@ class Builder:
         if cls is yaml.ScalarNode:
             return self._scalar(node)  # type: ignore[arg-type]
         if depth > self.max_depth:
-            raise TooBig(f"line {node.start_mark.line + 1}")
+            line = node.start_mark.line + 1
+            raise TooBig(f"line {line}", line)
         if id(node) in self._seen:
             self.aliased = True
         self._seen.add(id(node))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,4 +93,28 @@ def test_keep_stops_everything_on_a_signal(workdir: Path, sig: signal.Signals) -
     out, _ = proc.communicate(timeout=120)
     assert "Traceback" not in out
     assert proc.returncode != 0 or sig == signal.SIGINT
+    assert _wait_until_gone(workdir) == []
+
+
+def test_the_urls_the_demo_prints_answer_while_it_runs(workdir: Path) -> None:
+    """The substrate's debug URL (on its ready line and in the --keep notes) answers 200 with
+    the actor table, as do the metrics and health URLs; ready lines show no made-up labels."""
+    proc = _demo(workdir)
+    try:
+        out = _read_until(proc, "Stop it with Ctrl-C", timeout=300)
+        assert "arg0=" not in out
+        urls = re.findall(r"\b(debug|metrics|health)=(http://\S+)", out)
+        state = re.search(r"Substrate state: (http://\S+)", out)
+        assert state is not None, out
+        assert ("debug", state.group(1)) in urls
+        assert [w for w, _ in urls].count("metrics") == 2, out  # webhook and controller
+        for what, url in urls:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                assert resp.status == 200, (what, url)
+                body = resp.read().decode()
+            if what == "debug":
+                assert "asr-demo-hello-agent-demo-session-1" in body, body[:500]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=120)
     assert _wait_until_gone(workdir) == []

@@ -217,12 +217,20 @@ def test_cel_grammar_cache_is_private_and_changes_nothing(tmp_path: Path) -> Non
     assert outs[0].stdout == outs[1].stdout and not outs[1].stderr
 
 
-def test_write_error_is_not_reported_as_a_bug(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["check", "test"])
+def test_write_error_is_not_reported_as_a_bug(tmp_path: Path, command: str) -> None:
     exe = Path(sys.executable).with_name("kagent-substrate")
     good = write(tmp_path, "good.yaml", GOOD)
+    if command == "test":  # the declarative suite prints its table the same way
+        good = write(
+            tmp_path,
+            "kagent-substrate-test.yaml",
+            "apiVersion: kagent-substrate.kagent.dev/v1alpha1\nkind: Test\ncases:\n"
+            "- {name: good, resource: good.yaml, expect: allowed}\n",
+        )
     with open("/dev/full", "w") as full:
         proc = subprocess.run(
-            [str(exe), "check", str(good)], stdout=full, stderr=subprocess.PIPE, text=True
+            [str(exe), command, str(good)], stdout=full, stderr=subprocess.PIPE, text=True
         )
     assert proc.returncode == 3
     assert "cannot write the report: No space left on device" in proc.stderr

@@ -106,3 +106,11 @@ def test_bad_test_files_exit_2_naming_the_field(tmp_path: Path, cases: str, frag
 def test_no_test_file_found(tmp_path: Path) -> None:
     code, _, err = _run(str(tmp_path))
     assert code == 2 and "no kagent-substrate-test.yaml under" in err
+
+
+def test_an_input_error_names_the_resource_it_is_in(tmp_path: Path) -> None:
+    (tmp_path / "str.yaml").write_text("just a string\n")
+    _test_file(tmp_path, "- {name: s, resource: str.yaml, expect: allowed}\n")
+    code, out, _ = _run(str(tmp_path))
+    assert code == 1
+    assert f"input error in {tmp_path / 'str.yaml'}:1: document 1 is a string" in out
