@@ -92,8 +92,11 @@ def bench_verdict(engine: PolicyEngine, rounds: int = 5000) -> tuple[float, floa
 def bench_check(path: Path, source: Path, jobs: str | None) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one `check -o json` over ``path`` with the code in
     ``source`` (this tree or another revision's, same interpreter and packages)."""
-    boot = f"import sys; sys.path.insert(0, {str(source)!r}); from shared.cli import main; sys.exit(main())"
-    cmd = [sys.executable, "-c", boot, "check", "-o", "json", str(path)]
+    boot = (
+        f"import sys; sys.path.insert(0, {str(source)!r}); "
+        "from shared.check.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    cmd = [sys.executable, "-c", boot, "-o", "json", str(path)]
     if jobs is not None:
         cmd[-1:-1] = ["--jobs", jobs]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
