@@ -68,6 +68,15 @@ def check_messages(report: dict[str, Any]) -> tuple[bool, set[str], list[str]]:
     return bool(result["allowed"]), {v["message"] for v in result["violations"]}, warnings
 
 
+def assert_same_verdict(api: Api, tmp_path: Path, raw: bytes, *, denied: bool = False) -> None:
+    """`check` and the apiserver decide alike, with the same messages (both deny: ``denied``)."""
+    answer = server(api, raw)
+    _, report = check(tmp_path, raw)
+    allowed, messages, _ = check_messages(report)
+    assert allowed == answer.allowed and not (denied and allowed)
+    assert messages == outcome_of(answer).messages, (answer.message, messages)
+
+
 @pytest.mark.parametrize("validation", ["Strict", "Warn", "Ignore"])
 def test_unknown_fields(api_admin: Api, ns: str, tmp_path: Path, validation: str) -> None:
     raw = body(extra='"bogus": 1, ')
@@ -103,11 +112,7 @@ def test_duplicate_keys(api_admin: Api, ns: str, tmp_path: Path, validation: str
 )
 def test_big_integers(api_admin: Api, ns: str, tmp_path: Path, number: str) -> None:
     raw = body(description=number)
-    answer = server(api_admin, raw)
-    _, report = check(tmp_path, raw)
-    allowed, messages, _ = check_messages(report)
-    assert not answer.allowed and not allowed
-    assert messages == outcome_of(answer).messages, (answer.message, messages)
+    assert_same_verdict(api_admin, tmp_path, raw, denied=True)
 
 
 @pytest.mark.parametrize(
@@ -127,11 +132,7 @@ def test_numbers_print_as_the_apiserver_prints_them(
     """Go's %v and encoding/json print a float64 from its shortest digits (1.234567e+06,
     70684661444985850); an integer beyond int64 is decoded as a float64."""
     raw = body(description=number)
-    answer = server(api_admin, raw)
-    _, report = check(tmp_path, raw)
-    allowed, messages, _ = check_messages(report)
-    assert not answer.allowed and not allowed
-    assert messages == outcome_of(answer).messages, (answer.message, messages)
+    assert_same_verdict(api_admin, tmp_path, raw, denied=True)
 
 
 @pytest.mark.parametrize(
@@ -150,11 +151,7 @@ def test_list_map_items_that_are_not_objects(
     """Only the first item neither an object nor null is reported; null items (and null keys,
     pruned first) have no key."""
     raw = body(extra=f'"channels": {channels}, ')
-    answer = server(api_admin, raw)
-    _, report = check(tmp_path, raw)
-    allowed, messages, _ = check_messages(report)
-    assert allowed == answer.allowed
-    assert messages == outcome_of(answer).messages, (answer.message, messages)
+    assert_same_verdict(api_admin, tmp_path, raw)
 
 
 @pytest.mark.parametrize("levels", [50, 1000])
