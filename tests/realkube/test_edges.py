@@ -17,9 +17,10 @@ import pytest
 
 from devstack.realkube.plane import ControlPlane
 from shared.check import cli
+from shared.policy.engine import PolicyEngine
 from tests.realkube.api import Answer, Api
 from tests.realkube.conftest import kubectl_as
-from tests.realkube.parity import outcome_of
+from tests.realkube.parity import agree, deviation, engine_verdict, outcome_of, server_verdict
 
 NAMESPACE = "team-a"
 PATH = f"/apis/kagent.dev/v1alpha2/namespaces/{NAMESPACE}/agentharnesses"
@@ -133,6 +134,29 @@ def test_numbers_print_as_the_apiserver_prints_them(
     70684661444985850); an integer beyond int64 is decoded as a float64."""
     raw = body(description=number)
     assert_same_verdict(api_admin, tmp_path, raw, denied=True)
+
+
+@pytest.mark.parametrize(
+    "divisor", [2.0, 0.0, -3.0, 9007199254740991.0, 1.5, 9007199254740992.0, 1.0000000001]
+)
+def test_integral_floats_where_an_integer_is_expected(
+    api_admin: Api, ns: str, divisor: float
+) -> None:
+    """kube-openapi takes a float64 holding an integer within +-(2**53 - 1) as an integer; other
+    numbers in an int-or-string field are the documented anyOf difference (CRD rules only: the
+    webhook refuses resourceFieldRef on substrate)."""
+    obj = json.loads(json.dumps(BASE))
+    ref = {"resource": "limits.cpu", "divisor": divisor}
+    obj["spec"]["env"] = [{"name": "X", "valueFrom": {"resourceFieldRef": ref}}]
+    theirs, _ = server_verdict(api_admin, obj, None, NAMESPACE)
+    ours = engine_verdict(PolicyEngine.from_dir(), obj, None, NAMESPACE, webhook=False)
+    assert theirs.allowed == (divisor == int(divisor) and abs(divisor) < 2**53)
+    assert (
+        agree(ours, theirs) or deviation(ours, theirs) == "int-or-string value of neither type"
+    ), (
+        ours,
+        theirs,
+    )
 
 
 @pytest.mark.parametrize(

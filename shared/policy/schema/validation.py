@@ -64,7 +64,7 @@ def validate(node: Node, value: Any, old: Any, path: str, ctx: Context) -> None:
             ctx.type_error = True
             ctx.errors.append(_type_violation(node, value, path))
             return
-    elif node.accepts is not None and t not in node.accepts:
+    elif node.accepts is not None and t not in node.accepts and not _integral_float(node, value):
         ctx.type_error = True
         ctx.errors.append(_type_violation(node, value, path))
         _check_enum(node, value, path, ctx)  # kube-openapi runs the enum check all the same
@@ -83,6 +83,21 @@ def validate(node: Node, value: Any, old: Any, path: str, ctx: Context) -> None:
         _validate_combinators(node, value, path, ctx)
     if node.rules and ctx.run_cel:
         run_rules(node, value, old, path, ctx)
+
+
+_JSON_SAFE_INTEGER = 2**53 - 1
+
+
+def _integral_float(node: Node, value: Any) -> bool:
+    """kube-openapi's type check takes a float64 holding an integer within +-(2**53 - 1) as an
+    integer (``2.0`` where an integer or int-or-string is expected)."""
+    return (
+        type(value) is float
+        and node.accepts is not None
+        and int in node.accepts
+        and -_JSON_SAFE_INTEGER <= value <= _JSON_SAFE_INTEGER
+        and value == round(value)
+    )
 
 
 def _enum_eq(value: Any, allowed: Any) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.policy.golang import field_error_value, go_float, go_json
+from shared.policy.golang import field_error_value, go_float, go_json, go_quote
 
 CASES = [
     # value, %v, encoding/json
@@ -36,3 +36,10 @@ def test_float64_as_go_prints_it(value: float, printed: str, marshalled: str) ->
 def test_integers_beyond_int64_print_as_float64() -> None:
     assert field_error_value(2**64) == "1.8446744073709552e+19"
     assert go_json([1, 2**64, 2**63 - 1]) == "[1,18446744073709552000,9223372036854775807]"
+
+
+def test_quote_knows_unicode_15_as_go_does() -> None:
+    # U+317A6 (CJK Extension H, Unicode 15.0): printable for Go, unknown to Python 3.11's tables.
+    assert go_quote("\U000317a6") == '"\U000317a6"'
+    assert go_quote("\U000323b0") == '"\\U000323b0"'  # just past Extension H: unassigned
+    assert go_quote("\u0089") == '"\\u0089"'
