@@ -94,6 +94,8 @@ def _view(item: inputs.Document | inputs.Problem) -> Any:
 
 def assert_same(text: str) -> None:
     fast = [_view(i) for i in inputs.parse_documents("x.yaml", text)]
+    # read again: document shapes seen before are then built by their compiled builders
+    assert [_view(i) for i in inputs.parse_documents("x.yaml", text)] == fast
     if text.strip().startswith(("{", "[")):  # read as JSON, by both
         return
     slow = [_view(i) for i in inputs._libyaml_documents("x.yaml", text)]
@@ -125,6 +127,22 @@ def test_typical_manifests_take_the_fast_path() -> None:
     reader = Reader()
     values = [reader.read(lines, s)[0] for s in segments]
     assert values == list(yaml.safe_load_all(text))
+    assert reader._builders == 1  # the second document's shape was compiled
+
+
+def test_compiled_shapes_keep_key_types_and_fresh_values() -> None:
+    """Lines equal as Python values but not as YAML (1, true and 1.0) are different
+    shapes; flow collections are fresh objects in every document."""
+    text = "---\n".join(
+        ["1: a\nl: [x]\n", "true: a\nl: [x]\n", "1.0: a\nl: [x]\n", "0x1: a\nl: [x]\n"] * 3
+    )
+    split = split_stream(text)
+    assert split is not None
+    lines, segments = split
+    reader = Reader()
+    values = [reader.read(lines, s)[0] for s in segments]
+    assert repr(values) == repr(list(yaml.safe_load_all(text)))
+    assert values[0]["l"] is not values[4]["l"] and values[4]["l"] is not values[8]["l"]
 
 
 def test_what_the_reader_leaves_to_libyaml() -> None:
