@@ -74,6 +74,7 @@ _FLOW_SCALAR: Final = (
 _FLOW_ITEM: Final = re.compile(_FLOW_SCALAR + r" *(?P<sep>[,\]])")
 _FLOW_PAIR: Final = re.compile(r" *" + _key("k") + r": +" + _FLOW_SCALAR + r" *(?P<sep>[,}])")
 _FLOW_TAIL: Final = re.compile(r" *(?: #.*)?$")
+_PLAIN_HEAD: Final = re.compile(r" *[\w$][\w$.\-/+@]*: ")
 _BLOCK_PLAIN_START: Final = frozenset("-?:,[]{}#&*!|>'\"%@`")
 
 
@@ -184,6 +185,8 @@ class Reader:
         self._shapes: dict[tuple[int, ...], Any] = {}
         """document shape -> times read, or (builder, first line with content) once compiled"""
         self._builders = 0
+        self._heads: dict[str, tuple[int, str, int]] = {}
+        """``"  key: "`` -> (indentation, key, shape id) of lines with a plain key and a scalar"""
 
     def read(self, lines: list[str], segment: Segment) -> tuple[Any, int | None]:
         """(value, 0-based line where the value starts, None for a document without
@@ -215,6 +218,20 @@ class Reader:
 
     def _line(self, raw: str) -> tuple[tuple[Any, ...], int, Any]:
         """A line's entry, shape id and value (remembered while there is room)."""
+        cut = raw.find(": ")
+        head = self._heads.get(raw[: cut + 2]) if cut > 0 else None
+        if head is not None:  # "key: value" with a key read before: read only the value
+            rest = raw[cut + 2 :].strip(" ")
+            if rest and rest[0] != "#":
+                try:
+                    value = self._inline(rest)
+                except NotPlain:
+                    value = _NOT_PLAIN
+                if type(value) not in (list, dict, tuple):
+                    known = ((_KEY_VALUE, head[0], head[1], value, None), head[2], value)
+                    if len(self._lines) < _CACHE_LIMIT:
+                        self._lines[raw] = known
+                    return known
         entry = self._entry(raw)
         kind = entry[0]
         value = None
@@ -230,6 +247,11 @@ class Reader:
             if type(key) is not str:
                 shape = (*shape[:at], (type(key), repr(key)), *shape[at + 1 :])
         shape_id = self._line_shapes.setdefault(shape, len(self._line_shapes))
+        if kind == _KEY_VALUE and entry[4] is None and type(entry[2]) is str and cut > 0:
+            # A plain key has no ": " in it: lines with this head are this key's.
+            head_text = raw[: cut + 2]
+            if _PLAIN_HEAD.fullmatch(head_text) and len(self._heads) < _CACHE_LIMIT:
+                self._heads[head_text] = (entry[1], entry[2], shape_id)
         known = (entry, shape_id, value)
         if len(self._lines) < _CACHE_LIMIT:
             self._lines[raw] = known
