@@ -14,6 +14,7 @@ the two readers on generated and real documents.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any, Final
@@ -37,10 +38,11 @@ MAX_KEY_CHARS: Final = 250
 keys go to libyaml, which says so."""
 MAX_DEPTH: Final = 100
 _CACHE_LIMIT: Final = 100_000
-_SHAPE_LIMIT: Final = 100_000
+_SHAPE_LIMIT: Final = 10_000
+"""Document shapes remembered (each a tuple of its lines' ids: at most 10,000 x 500 ids)."""
 _BUILDER_LIMIT: Final = 2_000
 """Compiled document shapes kept (each is a small function)."""
-_BUILDER_MAX_LINES: Final = 2_000
+_BUILDER_MAX_LINES: Final = 500
 
 # Streams with anything outside printable characters and \n (tabs, CR, NEL, LS, PS, C1 controls,
 # a BOM inside), with directives (%) or document end markers (...) are all read by libyaml.
@@ -182,6 +184,7 @@ class Reader:
         self._lines: dict[str, tuple[tuple[Any, ...], int, Any]] = {}
         """raw line -> (entry, shape id of the line, the line's value or None)"""
         self._line_shapes: dict[tuple[Any, ...], int] = {}
+        self._ids = itertools.count()
         self._shapes: dict[tuple[int, ...], Any] = {}
         """document shape -> times read, or (builder, first line with content) once compiled"""
         self._builders = 0
@@ -210,10 +213,10 @@ class Reader:
         entries = [k[0] for k in known]
         root, start = _tree(entries)
         if seen is None:
-            if len(self._shapes) < _SHAPE_LIMIT:
+            if len(self._shapes) < _SHAPE_LIMIT and len(entries) <= _BUILDER_MAX_LINES:
                 self._shapes[shape] = 1
-        else:
-            self._shapes[shape] = self._compile(entries, start) or seen + 1
+        elif seen:  # the second sighting: compile, or 0 (never again) when it cannot be
+            self._shapes[shape] = self._compile(entries, start) or 0
         return root, None if start is None else first + start
 
     def _line(self, raw: str) -> tuple[tuple[Any, ...], int, Any]:
@@ -246,7 +249,11 @@ class Reader:
             key = shape[at]
             if type(key) is not str:
                 shape = (*shape[:at], (type(key), repr(key)), *shape[at + 1 :])
-        shape_id = self._line_shapes.setdefault(shape, len(self._line_shapes))
+        shape_id = self._line_shapes.get(shape)
+        if shape_id is None:  # a new id; remembered while there is room (else unique)
+            shape_id = next(self._ids)
+            if len(self._line_shapes) < _CACHE_LIMIT:
+                self._line_shapes[shape] = shape_id
         if kind == _KEY_VALUE and entry[4] is None and type(entry[2]) is str and cut > 0:
             # A plain key has no ": " in it: lines with this head are this key's.
             head_text = raw[: cut + 2]

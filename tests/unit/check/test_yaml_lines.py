@@ -337,3 +337,16 @@ def _block_yaml(draw: st.DrawFn, depth: int = 0, indent: int = 0) -> list[str]:
 @given(st.lists(_block_yaml(), min_size=1, max_size=3), st.sampled_from(["---\n", "--- # x\n"]))
 def test_generated_block_yaml_reads_the_same(documents: list[list[str]], marker: str) -> None:
     assert_same(marker.join("\n".join(lines) + "\n" for lines in documents))
+
+
+def test_long_documents_are_read_line_by_line_every_time() -> None:
+    """Shapes are remembered only for documents of up to 500 lines (bounded memory)."""
+    doc = "".join(f"k{i}: v{i}\n" for i in range(600))
+    text = "---\n".join([doc] * 3)
+    split = split_stream(text)
+    assert split is not None
+    lines, segments = split
+    reader = Reader()
+    values = [reader.read(lines, s)[0] for s in segments]
+    assert values == list(yaml.safe_load_all(text))
+    assert reader._builders == 0 and not reader._shapes
