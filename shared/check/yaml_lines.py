@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -78,6 +79,14 @@ _FLOW_PAIR: Final = re.compile(r" *" + _key("k") + r": +" + _FLOW_SCALAR + r" *(
 _FLOW_TAIL: Final = re.compile(r" *(?: #.*)?$")
 _PLAIN_HEAD: Final = re.compile(r" *[\w$][\w$.\-/+@]*: ")
 _BLOCK_PLAIN_START: Final = frozenset("-?:,[]{}#&*!|>'\"%@`")
+
+
+class _EveryCharacter:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_EVERY_CHARACTER: Final = _EveryCharacter()
 
 
 class NotPlain(Exception):
@@ -179,6 +188,14 @@ class Reader:
 
     def __init__(self) -> None:
         self._resolver = yaml.resolver.Resolver()
+        implicit = self._resolver.yaml_implicit_resolvers
+        # The first characters PyYAML's resolver has a rule for (every one, when some rule
+        # applies to any first character or a path resolver is registered).
+        self._resolved_firsts: Container[str] = (
+            _EVERY_CHARACTER
+            if None in implicit or self._resolver.yaml_path_resolvers
+            else frozenset(k for k in implicit if k)
+        )
         self._constructor = yaml.SafeLoader("")
         self._plain: dict[str, Any] = {}
         self._lines: dict[str, tuple[tuple[Any, ...], int, Any]] = {}
@@ -415,6 +432,8 @@ class Reader:
             return self._plain[text]
         except KeyError:
             pass
+        if text and text[0] not in self._resolved_firsts:
+            return text  # no implicit resolver starts with this character: a string
         tag = self._resolver.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
         if tag in (STR, TIMESTAMP):
             value: Any = text
