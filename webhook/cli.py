@@ -18,6 +18,7 @@ from typing import Any, Final
 from shared import logs
 from shared.errors import InputError
 from shared.nesting import allow_deep_objects
+from shared.policy.mutation import worker_pool_problem
 from shared.serving.limits import (
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
@@ -72,6 +73,15 @@ def _port(text: str) -> int:
     return value
 
 
+def _worker_pool(text: str) -> str | None:
+    if not text:
+        return None  # an empty environment variable: no default pool
+    problem = worker_pool_problem(text)
+    if problem is not None:
+        raise _BadValue(problem)
+    return text
+
+
 # (flag, dest, type, default, help); the env var is ENV_PREFIX + dest upper-cased.
 _FLAGS: Final[tuple[tuple[str, str, Callable[[str], Any], Any, str], ...]] = (
     ("--port", "port", _port, 9443, "HTTPS port of /validate and /mutate (0: a free port)"),
@@ -80,7 +90,7 @@ _FLAGS: Final[tuple[tuple[str, str, Callable[[str], Any], Any, str], ...]] = (
     ("--tls-cert-file", "tls_cert_file", Path, None, "serving certificate (PEM), watched and reloaded"),
     ("--tls-private-key-file", "tls_private_key_file", Path, None, "its private key (PEM)"),
     ("--crds", "crds", Path, None, "folder of CRD YAML the rules come from (default: built in)"),
-    ("--default-worker-pool", "default_worker_pool", str, None, "[NAMESPACE/]NAME of the WorkerPool pinned into substrate objects that name none (only objects in that namespace when one is given)"),
+    ("--default-worker-pool", "default_worker_pool", _worker_pool, None, "[NAMESPACE/]NAME of the WorkerPool pinned into substrate objects that name none (only objects in that namespace when one is given)"),
     ("--self-signed", "self_signed", _bool, False, "generate and rotate a CA and serving certificate; patch caBundle"),
     ("--cert-dir", "cert_dir", Path, None, "self-signed: folder for the CA and certificate (default: a temp folder)"),
     ("--service-name", "service_name", str, "kagent-substrate-webhook", "self-signed: Service whose DNS names the certificate covers"),

@@ -25,6 +25,7 @@ from shared.errors import InputError
 from shared.nesting import allow_deep_objects
 from shared.policy.cel import load_grammar
 from shared.policy.engine import FIELD_VALIDATIONS, EngineConfig, PolicyEngine
+from shared.policy.mutation import worker_pool_problem
 
 EXIT_ALLOWED: Final = 0
 EXIT_DENIED: Final = 1
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--default-worker-pool",
+        type=_worker_pool,
         metavar="NAME",
         help="the webhook's default WorkerPool ([NAMESPACE/]NAME), pinned into substrate objects in its namespace that name none",
     )
@@ -144,6 +146,13 @@ def _jobs(value: str) -> int:
     if jobs < 0:
         raise argparse.ArgumentTypeError("the number of processes cannot be negative")
     return jobs
+
+
+def _worker_pool(value: str) -> str:
+    problem = worker_pool_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def _inputs(paths: list[str]) -> Iterator[Stream | Problem]:
@@ -212,7 +221,9 @@ def run(args: argparse.Namespace) -> int:
     old = _old_objects(args.old, args.namespace, old_report) if args.old else None
     kinds = KindFilter(KindFilter.parse(args.skip), KindFilter.parse(args.reject))
     jobs = args.jobs or auto_jobs()
-    report = check_inputs(engine, list(_inputs(args.paths)), old, kinds, jobs)
+    inputs = list(_inputs(args.paths))
+    report = check_inputs(engine, inputs, old, kinds, jobs)
+    report.files_read = {i.name for i in inputs if isinstance(i, Stream)}
     report.problems[:0] = old_report.problems
     catalog = RuleCatalog(engine) if args.output == "sarif" else RuleCatalog()
     out = render(report, args.output, catalog=catalog, verbose=args.verbose)

@@ -100,6 +100,8 @@ class Report:
     results: list[Result] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    files_read: set[str] = field(default_factory=set)
+    """Inputs read (a file of other kinds or empty documents only counts too)."""
 
     @property
     def denied(self) -> int:
@@ -137,7 +139,12 @@ def render_text(report: Report, verbose: bool = False) -> str:
         lines += [f"  {r.file}:{v.line or r.line}: {v.message}" for v in r.violations]
         lines += [f"  warning: {w}" for w in r.warnings]
     s = report.summary()
-    files = len({r.file for r in report.results} | {p.file for p in report.problems})
+    files = len(
+        {r.file for r in report.results}
+        | {p.file for p in report.problems}
+        | {k.file for k in report.skipped}
+        | report.files_read
+    )
     summary = f"Checked {s['checked']} object{'s' * (s['checked'] != 1)} in {files} file{'s' * (files != 1)}: {s['allowed']} allowed, {s['denied']} denied"
     if verbose:
         lines += [

@@ -59,8 +59,7 @@ def check_documents(
                 )
             )
             continue
-        key = object_key(obj, default_ns)
-        old_obj = (old or {}).get(key)
+        old_obj = old.get(object_key(obj, default_ns)) if old else None
         operation = "UPDATE" if old_obj is not None else "CREATE"
         if what == CHECK:
             # The object was parsed for this check alone: judge it in place (no deep copy)

@@ -19,6 +19,7 @@ from shared.check.report import Result
 from shared.check.run import ObjectKey, check_documents, object_key
 from shared.errors import InputError
 from shared.policy.engine import FIELD_VALIDATIONS, EngineConfig, PolicyEngine
+from shared.policy.mutation import worker_pool_problem
 
 TEST_FILE: Final = "kagent-substrate-test.yaml"
 API_VERSION: Final = "kagent-substrate.kagent.dev/v1alpha1"
@@ -151,8 +152,13 @@ def load_test_file(path: Path) -> TestFile:
         raise InputError(
             f"{path}: options.fieldValidation must be one of {', '.join(FIELD_VALIDATIONS)}"
         )
+    pool = options.get("defaultWorkerPool")
+    if pool is not None:
+        problem = worker_pool_problem(pool) if isinstance(pool, str) else "not a string"
+        if problem is not None:
+            raise InputError(f"{path}: options.defaultWorkerPool: {problem}")
     config = EngineConfig(
-        default_worker_pool=options.get("defaultWorkerPool"),
+        default_worker_pool=pool,
         default_namespace=str(options.get("namespace") or "default"),
         field_validation=mode,
     )

@@ -68,13 +68,30 @@ def load_crds(crd_dir: Path) -> list[dict[str, Any]]:
         try:
             docs = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_Loader))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise InputError(f"cannot read CRD file {str(path)!r}: {exc}") from exc
+            raise InputError(f"cannot read CRD file {_crd_problem(path, exc)}") from exc
         crds += [
             d for d in docs if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"
         ]
     if not crds:
         raise InputError(f"no CustomResourceDefinition found in {str(crd_dir)!r}")
     return crds
+
+
+def _crd_problem(path: Path, exc: Exception) -> str:
+    """``FILE:LINE: problem`` for an unreadable CRD file, without the YAML library's wording
+    of where (``in "<unicode string>", line 2, column 1``)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        if mark is not None:
+            what += f" (line {mark.line + 1} column {mark.column + 1})"
+        return f"{where}: invalid YAML: {what}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{path}: not UTF-8 text (byte {exc.start})"
+    if isinstance(exc, OSError):
+        return f"{path}: {exc.strerror or exc}"
+    return f"{path}: invalid YAML: {exc}"
 
 
 UNKNOWN_FIELD_RULE: Final = "schema:unknown-field"

@@ -8,12 +8,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.naming import default_snapshots_location
+from shared.naming import default_snapshots_location, is_dns_label
+from shared.policy.schema.objectmeta import DNS1123_SUBDOMAIN
 
 _SUBSTRATE_SELECTOR = {
     "AgentHarness": ("runtime", "substrate"),
     "SandboxAgent": ("platform", "substrate"),
 }
+
+
+def worker_pool_problem(value: str) -> str | None:
+    """What is wrong with a default worker pool (``[NAMESPACE/]NAME``), or None: a namespace
+    is a DNS-1123 label, a name a DNS-1123 subdomain, at most one ``/``."""
+    parts = value.split("/")
+    if len(parts) > 2:
+        return f"expected [NAMESPACE/]NAME (one '/' at most), got {value!r}"
+    *namespace, name = parts
+    if namespace and not is_dns_label(namespace[0]):
+        return (
+            f"the namespace {namespace[0]!r} is not a DNS-1123 label (lower-case letters, "
+            "digits and '-', at most 63); expected [NAMESPACE/]NAME"
+        )
+    if len(name) > 253 or not DNS1123_SUBDOMAIN.match(name):
+        return (
+            f"the name {name!r} is not a DNS-1123 subdomain (lower-case letters, digits, '-' "
+            "and '.'); expected [NAMESPACE/]NAME"
+        )
+    return None
 
 
 def mutation_patch(

@@ -61,6 +61,11 @@ def check_map_keys(node: Node, value: list[Any], path: str, errors: list[Violati
             detail = "must be an object for an array of list-type map"
             errors.append(Violation(f"{path}[{i}]", INVALID, detail, "schema:list-map-keys", item))
             return
+    if len(node.map_keys) == 1:  # the common case: one key, string values, all distinct
+        name = node.map_keys[0]
+        keys = [item.get(name) if type(item) is dict else None for item in value]
+        if all(type(k) is str for k in keys) and len(set(keys)) == len(keys):
+            return
     seen: set[tuple[Any, ...]] = set()
     reported: set[tuple[Any, ...]] = set()
     for i, item in enumerate(value):

@@ -244,3 +244,47 @@ def test_messages_do_not_repeat_the_file_name(
     _, out, _ = run(capsys, missing)
     assert f"{missing}: error: no such file or directory" in out
     assert out.count(missing) == 1
+
+
+def test_broken_crd_file_names_file_line_and_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    crd = write(tmp_path, "crds/a.yaml", "apiVersion: v1\nkind: x: y\n")
+    code, _, err = run(capsys, "--crds", str(crd.parent), str(write(tmp_path, "a.yaml", GOOD)))
+    assert code == 2
+    assert f"{crd}:2: invalid YAML: mapping values are not allowed" in err
+    assert "line 2 column 8" in err
+    assert "<unicode string>" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("pool", ["a/b/c", "Team/pool", "team/Pool_1", "/pool", "team/"])
+def test_malformed_default_worker_pool_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pool: str
+) -> None:
+    code, out, err = run(
+        capsys, "--default-worker-pool", pool, str(write(tmp_path, "a.yaml", GOOD))
+    )
+    assert code == 2 and not out
+    assert "argument --default-worker-pool" in err and "[NAMESPACE/]NAME" in err
+
+
+@pytest.mark.parametrize("pool", ["pool", "team-a/pool", "team-a/pool.v2"])
+def test_well_formed_default_worker_pool_is_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pool: str
+) -> None:
+    code, _, _ = run(capsys, "--default-worker-pool", pool, str(write(tmp_path, "a.yaml", GOOD)))
+    assert code == 0
+
+
+def test_files_of_skipped_kinds_and_empty_files_are_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys,
+        str(write(tmp_path, "secret.yaml", SECRET)),
+        str(write(tmp_path, "empty.yaml", "# nothing here\n")),
+    )
+    assert code == 0
+    assert (
+        "Checked 0 objects in 2 files: 0 allowed, 0 denied; 1 object of other kinds skipped." in out
+    )

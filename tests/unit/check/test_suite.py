@@ -114,3 +114,13 @@ def test_an_input_error_names_the_resource_it_is_in(tmp_path: Path) -> None:
     code, out, _ = _run(str(tmp_path))
     assert code == 1
     assert f"input error in {tmp_path / 'str.yaml'}:1: document 1 is a string" in out
+
+
+def test_a_malformed_default_worker_pool_is_refused(tmp_path: Path) -> None:
+    path = _test_file(tmp_path, "- {name: ok, resource: h.yaml, expect: denied}\n")
+    path.write_text(
+        path.read_text().replace("cases:", "options: {defaultWorkerPool: a/b/c}\ncases:")
+    )
+    code, _, err = _run(str(tmp_path))
+    assert code == 2
+    assert "options.defaultWorkerPool: expected [NAMESPACE/]NAME" in err

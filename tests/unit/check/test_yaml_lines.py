@@ -94,6 +94,8 @@ def _view(item: inputs.Document | inputs.Problem) -> Any:
 
 def assert_same(text: str) -> None:
     fast = [_view(i) for i in inputs.parse_documents("x.yaml", text)]
+    # read again: document shapes seen before are then built by their compiled builders
+    assert [_view(i) for i in inputs.parse_documents("x.yaml", text)] == fast
     if text.strip().startswith(("{", "[")):  # read as JSON, by both
         return
     slow = [_view(i) for i in inputs._libyaml_documents("x.yaml", text)]
@@ -112,6 +114,14 @@ def test_hand_picked_yaml_reads_the_same(text: str) -> None:
     assert_same(text)
 
 
+def _read_all(reader: Reader, text: str) -> list[Any]:
+    """Every document's value, read by ``reader`` alone (no libyaml)."""
+    split = split_stream(text)
+    assert split is not None
+    lines, segments = split
+    return [reader.read(lines, s)[0] for s in segments]
+
+
 def test_typical_manifests_take_the_fast_path() -> None:
     import sys
 
@@ -119,12 +129,22 @@ def test_typical_manifests_take_the_fast_path() -> None:
     from bench_engine import TYPICAL
 
     text = "---\n".join(TYPICAL.format(i=i) for i in range(3))
-    split = split_stream(text)
-    assert split is not None
-    lines, segments = split
     reader = Reader()
-    values = [reader.read(lines, s)[0] for s in segments]
+    values = _read_all(reader, text)
     assert values == list(yaml.safe_load_all(text))
+    assert reader._builders == 1  # the second document's shape was compiled
+
+
+def test_compiled_shapes_keep_key_types_and_fresh_values() -> None:
+    """Lines equal as Python values but not as YAML (1, true and 1.0) are different
+    shapes; flow collections are fresh objects in every document."""
+    text = "---\n".join(
+        ["1: a\nl: [x]\n", "true: a\nl: [x]\n", "1.0: a\nl: [x]\n", "0x1: a\nl: [x]\n"] * 3
+    )
+    reader = Reader()
+    values = _read_all(reader, text)
+    assert repr(values) == repr(list(yaml.safe_load_all(text)))
+    assert values[0]["l"] is not values[4]["l"] and values[4]["l"] is not values[8]["l"]
 
 
 def test_what_the_reader_leaves_to_libyaml() -> None:
@@ -319,3 +339,13 @@ def _block_yaml(draw: st.DrawFn, depth: int = 0, indent: int = 0) -> list[str]:
 @given(st.lists(_block_yaml(), min_size=1, max_size=3), st.sampled_from(["---\n", "--- # x\n"]))
 def test_generated_block_yaml_reads_the_same(documents: list[list[str]], marker: str) -> None:
     assert_same(marker.join("\n".join(lines) + "\n" for lines in documents))
+
+
+def test_long_documents_are_read_line_by_line_every_time() -> None:
+    """Shapes are remembered only for documents of up to 500 lines (bounded memory)."""
+    doc = "".join(f"k{i}: v{i}\n" for i in range(600))
+    text = "---\n".join([doc] * 3)
+    reader = Reader()
+    values = _read_all(reader, text)
+    assert values == list(yaml.safe_load_all(text))
+    assert reader._builders == 0 and not reader._shapes

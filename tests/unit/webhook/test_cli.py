@@ -74,3 +74,15 @@ def test_bad_values_exit_2(
     assert cli.main(["--self-signed"]) == 2
     err = capsys.readouterr().err
     assert "KAGENT_SUBSTRATE_WEBHOOK_PORT" in err and "Traceback" not in err
+
+
+def test_malformed_default_worker_pool_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli.main(["--self-signed", "--default-worker-pool", "a/b/c"]) == 2
+    err = capsys.readouterr().err
+    assert "--default-worker-pool" in err and "[NAMESPACE/]NAME" in err
+    monkeypatch.setenv("KAGENT_SUBSTRATE_WEBHOOK_DEFAULT_WORKER_POOL", "x/y/z")
+    assert cli.main(["--self-signed"]) == 2
+    err = capsys.readouterr().err
+    assert "KAGENT_SUBSTRATE_WEBHOOK_DEFAULT_WORKER_POOL" in err and "Traceback" not in err
