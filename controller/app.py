@@ -36,6 +36,7 @@ from controller.runtime.workers import ReconcileMetrics
 from controller.sandboxagent import setup as sandboxagent
 from controller.sandboxagent.sessions import SessionActors
 from controller.substrate.events import recorder_events
+from controller.substrate.metrics import ObjectMetrics
 from controller.substrate.router_probe import RouterProbe
 from shared.ateapi import AteApiClient, AteApiConfig
 from shared.kube.client import KubeClient, KubeClientConfig, connect
@@ -154,6 +155,7 @@ async def run(config: ControllerConfig) -> int:
     manager.add_server("http", start_servers, stop_servers)
     closers: list[Callable[[], Awaitable[None]]] = [kube.close]
     reconcile_metrics = ReconcileMetrics(registry)
+    object_metrics = ObjectMetrics(registry)
     cache = InformerCache(kube, config.namespaces)
     sessions: SessionActors | None = None
     if config.ate_api.endpoint:
@@ -172,6 +174,7 @@ async def run(config: ControllerConfig) -> int:
             probe=probe,
             events=events,
             config=config,
+            object_metrics=object_metrics,
         )
         sessions = SessionActors(ate, probe, ensure_timeout=config.session_ensure_timeout)
         sandboxagent.setup(
@@ -182,6 +185,7 @@ async def run(config: ControllerConfig) -> int:
             sessions=sessions,
             events=events,
             config=config,
+            object_metrics=object_metrics,
         )
     else:
         log.warning("AgentHarness controller disabled: set --substrate-ate-api-endpoint")

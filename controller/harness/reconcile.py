@@ -26,6 +26,7 @@ from controller.runtime.result import Result
 from controller.substrate import actor as actors
 from controller.substrate import objects
 from controller.substrate.events import Events
+from controller.substrate.metrics import ObjectMetrics
 from controller.substrate.objects import GOLDEN_ANNOTATION
 from controller.substrate.outcome import OwnershipConflict
 from controller.substrate.reconciler import ObjectReconciler
@@ -65,6 +66,8 @@ class HarnessDeps:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     reader: Reader | None = None
     """Reads of what the harness references (watch caches); None: live GETs."""
+    metrics: ObjectMetrics | None = None
+    """Time-to-Ready observations (None: not measured)."""
 
 
 class HarnessReconciler(ObjectReconciler):
@@ -77,7 +80,7 @@ class HarnessReconciler(ObjectReconciler):
     invalid_prefix = "reconcile ActorTemplate"
 
     def __init__(self, deps: HarnessDeps) -> None:
-        super().__init__(deps.kube, deps.events, deps.config, deps.clock)
+        super().__init__(deps.kube, deps.events, deps.config, deps.clock, deps.metrics)
         self.d = deps
         self.read: Reader = deps.reader or deps.kube
 
@@ -208,7 +211,7 @@ class HarnessReconciler(ObjectReconciler):
         now = now_rfc3339(self.d.clock())
         ready = await objects.write_status(self.d.kube, AGENT_HARNESS, harness, wanted, now, extra)
         if ready is not None:
-            await self.d.events(harness, "Normal", "Ready", "Reconcile", ready.message)
+            await self.turned_ready(harness, ready)
 
     # --- delete -----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from controller.sandboxagent.identity import is_substrate, template_key
 from controller.sandboxagent.sessions import SessionActors
 from controller.substrate import objects
 from controller.substrate.events import Events
+from controller.substrate.metrics import ObjectMetrics
 from controller.substrate.model import model_settings
 from controller.substrate.objects import GOLDEN_ANNOTATION
 from controller.substrate.outcome import OwnershipConflict, SpecError
@@ -61,6 +62,8 @@ class SandboxDeps:
     """() -> aware datetime (condition times, delete timeout)."""
     reader: Reader | None = None
     """Reads of what the agent references (watch caches); None: live GETs."""
+    metrics: ObjectMetrics | None = None
+    """Time-to-Ready observations (None: not measured)."""
 
 
 class SandboxAgentReconciler(ObjectReconciler):
@@ -73,7 +76,7 @@ class SandboxAgentReconciler(ObjectReconciler):
     invalid_prefix = "reconcile objects"
 
     def __init__(self, deps: SandboxDeps) -> None:
-        super().__init__(deps.kube, deps.events, deps.config, deps.clock)
+        super().__init__(deps.kube, deps.events, deps.config, deps.clock, deps.metrics)
         self.d = deps
         self.read: Reader = deps.reader or deps.kube
 
@@ -234,4 +237,4 @@ class SandboxAgentReconciler(ObjectReconciler):
             self.d.kube, SANDBOX_AGENT, agent, wanted, now_rfc3339(self.d.clock())
         )
         if ready is not None:
-            await self.d.events(agent, "Normal", "Ready", "Reconcile", ready.message)
+            await self.turned_ready(agent, ready)

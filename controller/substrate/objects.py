@@ -149,14 +149,33 @@ def deletion_poll(age: float, timeout: float, base: float) -> float:
     return min(DELETE_POLL_CAP, max(base, (age - timeout) / 10))
 
 
+def parse_time(raw: Any) -> dt.datetime | None:
+    """An RFC 3339 timestamp as the API server writes it (None when absent or unparseable)."""
+    try:
+        moment = dt.datetime.fromisoformat(str(raw or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def deletion_age(meta: dict[str, Any], now: dt.datetime) -> float:
     """Seconds since ``metadata.deletionTimestamp`` (0 when absent or unparseable)."""
-    raw = str(meta.get("deletionTimestamp") or "")
-    try:
-        since = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return 0.0
-    return float((now - since).total_seconds())
+    since = parse_time(meta.get("deletionTimestamp"))
+    return 0.0 if since is None else float((now - since).total_seconds())
+
+
+def not_ready_since(obj: dict[str, Any]) -> dt.datetime | None:
+    """When the object's current not-Ready period began: the ``lastTransitionTime`` of its
+    Ready condition when that is present and not True (it moves only when the status changes:
+    when Ready left True, e.g. after a spec change, or when the first pass wrote it), else
+    ``metadata.creationTimestamp``. None when neither parses."""
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    ready = next((c for c in conditions if c.get("type") == READY), None)
+    if ready is not None and ready.get("status") != "True":
+        since = parse_time(ready.get("lastTransitionTime"))
+        if since is not None:
+            return since
+    return parse_time(obj.get("metadata", {}).get("creationTimestamp"))
 
 
 def template_ready(template: dict[str, Any]) -> bool:

@@ -12,6 +12,9 @@ happy path). Outcomes:
 | raises `kerr.Invalid` (API refused what we built) | the kind's failure condition | Warning | resync period |
 | raises anything else                      | -                               | -       | backoff (workers) |
 
+A status write that turns Ready True goes through `turned_ready`: a Normal event and one
+``kagent_substrate_time_to_ready_seconds`` observation per transition.
+
 Deletion: finalizer absent -> done; the skip-cleanup annotation -> event, release; otherwise the
 kind's `delete_actors` step until it reports done (polled faster while within the delete
 timeout), then release. An ate-api failure there records a Warning event and retries.
@@ -27,6 +30,7 @@ from typing import Any, ClassVar, Protocol
 from controller.runtime.result import Result
 from controller.substrate import objects
 from controller.substrate.events import Events
+from controller.substrate.metrics import ObjectMetrics
 from controller.substrate.objects import SKIP_CLEANUP
 from controller.substrate.outcome import SpecError
 from shared.api.keys import ObjectKey
@@ -70,11 +74,13 @@ class ObjectReconciler(abc.ABC):
         events: Events,
         timing: Timing,
         clock: Callable[[], dt.datetime],
+        metrics: ObjectMetrics | None = None,
     ) -> None:
         self.kube = kube
         self.events = events
         self.timing = timing
         self.clock = clock
+        self.metrics = metrics
 
     # --- what each kind supplies -----------------------------------------------------------
 
@@ -100,6 +106,15 @@ class ObjectReconciler(abc.ABC):
     ) -> Result | None:
         """ate-api unreachable while deleting: a `Result` to wait, None to report and retry."""
         return None
+
+    # --- what the kinds call ----------------------------------------------------------------
+
+    async def turned_ready(self, obj: Obj, ready: objects.Cond) -> None:
+        """A status write turned Ready True (`objects.write_status` returned ``ready``; ``obj``
+        as read before it): one Normal event and one time-to-Ready observation."""
+        if self.metrics is not None:
+            self.metrics.ready(self.kind, obj, self.clock())
+        await self.events(obj, "Normal", "Ready", "Reconcile", ready.message)
 
     # --- the skeleton ----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from controller.runtime.queue import WorkQueue
 from controller.runtime.result import Reconciler
 from controller.runtime.sources import enqueue_owner, enqueue_self, ignore_status_only
 from controller.runtime.workers import ReconcileMetrics, WorkerConfig, Workers
+from controller.substrate.metrics import ObjectMetrics
 from shared.api.keys import ObjectKey
 from shared.kube.resources import (
     ACTOR_TEMPLATE,
@@ -60,6 +61,15 @@ def watch_kind(
         if ref is SECRET and owns_secrets:
             mappers.insert(0, owner)
         cache.watch(ref, queue, mappers)
+
+
+def track_deletions(
+    cache: InformerCache, metrics: ObjectMetrics, res: Resource, kind: str, finalizer: str
+) -> None:
+    """Report ``kind``'s objects being deleted with ``finalizer`` still on them, from the
+    kind's informers (registered by `watch_kind` first; every replica runs them)."""
+    informers = cache.informers(res)
+    metrics.track(kind, finalizer, lambda: [o for i in informers for o in i.store.objects()])
 
 
 def add_workers(

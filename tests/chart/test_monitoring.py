@@ -86,7 +86,9 @@ def test_thresholds_follow_the_values() -> None:
     )
     by_name = {a["alert"]: a for a in alerts(rule)}
     assert by_name["KagentSubstrateWebhookSlow"]["expr"].endswith("> 12")
-    assert by_name["KagentSubstrateDeletionStuck"]["for"] == "12m"
+    stuck = by_name["KagentSubstrateDeletionStuck"]
+    assert stuck["expr"].startswith("max by (kind) (kagent_substrate_oldest_deletion_age_seconds{")
+    assert stuck["expr"].endswith("> 720") and stuck["for"] == "5m"
     assert "< 3 * 86400" in by_name["KagentSubstrateCertificateExpiry"]["expr"]
     for a in alerts(rule):
         assert f'namespace="{NAMESPACE}"' in a["expr"], a["alert"]
@@ -97,6 +99,18 @@ def test_thresholds_follow_the_values() -> None:
     )
     container = args["spec"]["template"]["spec"]["containers"][0]
     assert "--delete-timeout=12m" in container["args"]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "seconds"), [("5m", "300"), ("1h30m", "5400"), ("90s", "90"), ("1500ms", "1.5")]
+)
+def test_deletion_alert_threshold_is_the_delete_timeout_in_seconds(
+    timeout: str, seconds: str
+) -> None:
+    rule = prometheus_rule({"controller": {"deleteTimeout": timeout}})
+    stuck = next(a for a in alerts(rule) if a["alert"] == "KagentSubstrateDeletionStuck")
+    assert stuck["expr"].endswith(f"> {seconds}")
+    assert f"({timeout})" in stuck["annotations"]["description"]
 
 
 def test_dashboard_configmap_carries_the_file_and_the_sidecar_label() -> None:

@@ -104,6 +104,17 @@ app.kubernetes.io/component: {{ .component }}
 {{- .Values.rbac.namespaces | uniq | sortAlpha | join "," -}}
 {{- end -}}
 
+{{/* Seconds in a duration of the schema's form ("5m", "1h30m", "90s", "500ms"), for PromQL. */}}
+{{- define "ks.durationSeconds" -}}
+{{- $total := 0.0 -}}
+{{- range regexFindAll "[0-9]+(ms|s|m|h)" . -1 -}}
+{{- $unit := regexReplaceAll "^[0-9]+" . "" -}}
+{{- $scale := get (dict "ms" 0.001 "s" 1.0 "m" 60.0 "h" 3600.0) $unit -}}
+{{- $total = addf $total (mulf (float64 (regexFind "^[0-9]+" .)) $scale) -}}
+{{- end -}}
+{{- printf "%g" $total -}}
+{{- end -}}
+
 {{/* Checks of value combinations the schema cannot express; included by every workload. */}}
 {{- define "ks.validate" -}}
 {{- if and (not .Values.certManager.enabled) (gt (int .Values.webhook.replicas) 1) -}}

@@ -1,6 +1,7 @@
 """Every metric the chart's dashboard and alerts use is exported: the webhook and the controller
 run as real processes on the local stack, an admission (allowed and denied) and a reconcile
-happen, then both ``/metrics`` are scraped and parsed."""
+happen, a harness turns Ready and is deleted, then both ``/metrics`` are scraped and
+parsed."""
 
 from __future__ import annotations
 
@@ -63,6 +64,12 @@ def samples(families: dict[str, Any], name: str) -> list[Any]:
     return [s for f in families.values() for s in f.samples if s.name == name]
 
 
+def value(families: dict[str, Any], name: str, labels: dict[str, str]) -> float | None:
+    """The value of the one sample ``name`` whose labels include ``labels``."""
+    found = [s.value for s in samples(families, name) if labels.items() <= s.labels.items()]
+    return found[0] if len(found) == 1 else None
+
+
 def test_dashboard_and_alert_metrics_exist_in_a_real_scrape(stack: LocalStack) -> None:
     ns = stack.namespace
     stack.kubectl("apply", "-n", ns, "-f", "-", input_text=json.dumps(POOL))
@@ -80,8 +87,20 @@ def test_dashboard_and_alert_metrics_exist_in_a_real_scrape(stack: LocalStack) -
         return conds.get("Ready") == "True"
 
     stack.wait("harness Ready", ready, timeout=90)
+    # One deletion through the finalizer (of the Ready harness: deleting one still being created
+    # can hit the simulator's SuspendActor INTERNAL); the deletion gauges drop back to 0.
+    stack.kubectl("delete", "ahr", "watched", "-n", ns, "--wait=true", timeout=90)
+    metrics_url = stack.procs["controller"].ready["metrics"]
+    kind = {"kind": "AgentHarness"}
+
+    def none_pending() -> dict[str, Any] | None:
+        families = scrape(metrics_url)
+        pending = value(families, "kagent_substrate_deletions_pending", kind)
+        oldest = value(families, "kagent_substrate_oldest_deletion_age_seconds", kind)
+        return families if (pending, oldest) == (0, 0) else None
+
+    controller = stack.wait("no AgentHarness deletion pending", none_pending, timeout=30)
     webhook = scrape(stack.procs["webhook"].ready["metrics"])
-    controller = scrape(stack.procs["controller"].ready["metrics"])
 
     used: dict[str, str] = {}
     for expr in dashboard_exprs(dashboard()):
@@ -107,7 +126,13 @@ def test_dashboard_and_alert_metrics_exist_in_a_real_scrape(stack: LocalStack) -
         (controller, "kagent_substrate_ateapi_requests_total"),
         (controller, "kagent_substrate_ateapi_request_duration_seconds_bucket"),
         (controller, "kagent_substrate_sessions_active"),
+        (controller, "kagent_substrate_time_to_ready_seconds_bucket"),
+        (controller, "kagent_substrate_deletions_pending"),
+        (controller, "kagent_substrate_oldest_deletion_age_seconds"),
     ]:
         assert samples(families, name), f"no {name} series after an admission and a reconcile"
+    # The turn to Ready of "watched" was observed (once per transition: see the integration test).
+    ready_count = value(controller, "kagent_substrate_time_to_ready_seconds_count", kind)
+    assert ready_count is not None and ready_count >= 1, ready_count
     rules = {s.labels["rule"] for s in samples(webhook, "kagent_substrate_admission_denials_total")}
     assert rules == {"webhook:W1"}, rules

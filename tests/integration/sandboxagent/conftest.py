@@ -13,6 +13,7 @@ from controller.config import ControllerConfig
 from controller.sandboxagent.reconcile import SandboxAgentReconciler, SandboxDeps
 from controller.sandboxagent.sessions import SessionActors
 from controller.substrate.defaults import SubstrateDefaults
+from controller.substrate.metrics import ObjectMetrics
 from controller.substrate.router_probe import RouterProbe
 from shared.api.keys import ObjectKey
 from shared.errors import TerminalError
@@ -77,12 +78,20 @@ async def add_model(stack: Stack) -> None:
 class Harness:
     """A reconciler, its session operations and helpers to converge objects."""
 
-    def __init__(self, stack: Stack, config: ControllerConfig = CONFIG) -> None:
+    def __init__(
+        self, stack: Stack, config: ControllerConfig = CONFIG, metrics: ObjectMetrics | None = None
+    ) -> None:
         self.stack = stack
         self.probe = RouterProbe(stack.ends.router, timeout=2)
         self.sessions = SessionActors(stack.ate, self.probe, ensure_timeout=15, poll=0.05)
         self.rec = SandboxAgentReconciler(
-            SandboxDeps(kube=stack.kube, sessions=self.sessions, events=stack.record, config=config)
+            SandboxDeps(
+                kube=stack.kube,
+                sessions=self.sessions,
+                events=stack.record,
+                config=config,
+                metrics=metrics,
+            )
         )
 
     async def get(self, name: str) -> dict[str, Any] | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from controller.sandboxagent.reconcile import FINALIZER
 from controller.sandboxagent.template import CONTAINER_NAME
+from controller.substrate.metrics import ObjectMetrics
 from shared.api.keys import ObjectKey
 from shared.ateapi.convert import ActorStatus
 from shared.kube import errors as kerr
@@ -185,3 +187,22 @@ async def test_concurrent_ensure_of_new_session_creates_one_actor(
         lambda: stack.ate.list_all_actors(),
         lambda actors: actor_id not in {a.actor_id for a in actors},
     )
+
+
+async def test_time_to_ready_is_observed_once_per_turn_to_ready(stack: Stack, sa: Harness) -> None:
+    registry = CollectorRegistry()
+    timed = Harness(stack, metrics=ObjectMetrics(registry))
+    count = "kagent_substrate_time_to_ready_seconds_count"
+    kind = {"kind": "SandboxAgent"}
+    try:
+        await stack.kube.create(SANDBOX_AGENT, sandbox_agent())
+        await timed.ready("helper")
+        assert registry.get_sample_value(count, kind) == 1
+        seconds = registry.get_sample_value("kagent_substrate_time_to_ready_seconds_sum", kind)
+        assert seconds is not None and 0 <= seconds < 30
+        assert [(t, r) for t, r, _ in stack.events] == [("Normal", "Ready")]
+        await timed.rec(ObjectKey("team-a", "helper"))  # steady state: nothing new
+        assert registry.get_sample_value(count, kind) == 1
+        assert registry.get_sample_value(count, {"kind": "AgentHarness"}) is None
+    finally:
+        await timed.probe.close()
