@@ -97,9 +97,13 @@ async def run_startup_script(script: str, env: dict[str, str]) -> dict[str, Any]
             async with asyncio.timeout(SCRIPT_TIMEOUT):
                 _, err = await proc.communicate()
         except TimeoutError:
-            proc.kill()
-            await proc.wait()
             raise BootError(f"startup script did not finish within {SCRIPT_TIMEOUT:.0f}s") from None
+        finally:
+            # Timed out or cancelled (a stack shutting down): never leave the child running,
+            # nor its transport to be collected later on another (closed) event loop.
+            if proc.returncode is None:
+                proc.kill()
+                await asyncio.shield(proc.wait())
         if proc.returncode != 0:
             tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
             raise BootError(f"startup script exited with {proc.returncode}: {tail[0][:200]}")
