@@ -246,6 +246,11 @@ class HarnessReconciler(ObjectReconciler):
                     harness,
                     {"annotations": {GOLDEN_ANNOTATION: golden}},
                 )
+            # A golden actor still booting is suspended first: ate-api cannot suspend it (nor
+            # then delete it) once its template is gone.
+            if golden and not await actors.quiesce_step(self.d.ate, golden, ours):
+                await self._write(harness, [*st.deleting_golden(), *extra_timeout])
+                return False
             # Delete the template first so Substrate cannot re-create the golden actor from it.
             with contextlib.suppress(kerr.NotFound):
                 await self.d.kube.delete(ACTOR_TEMPLATE, tname, ns, uid=template["metadata"]["uid"])

@@ -217,8 +217,12 @@ class SandboxAgentReconciler(ObjectReconciler):
         if left:
             await self._write(agent, [st.deleting(left), *extra])
             return False
-        # 2. the template (so Substrate cannot re-create the golden actor), then the golden actor
+        # 2. the template (so Substrate cannot re-create the golden actor), then the golden actor;
+        # a golden actor still booting is suspended first (ate-api cannot once the template is gone)
         if template is not None:
+            if golden and not await self.d.sessions.quiesce_step((ns, tname), golden):
+                await self._write(agent, [st.deleting(0), *extra])
+                return False
             if golden and not (meta.get("annotations") or {}).get(GOLDEN_ANNOTATION):
                 agent = await objects.patch_meta(
                     self.d.kube, SANDBOX_AGENT, agent, {"annotations": {GOLDEN_ANNOTATION: golden}}

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from controller.substrate.actor import AteApi, delete_step, owned_by
+from controller.substrate.actor import AteApi, delete_step, owned_by, quiesce_step
 from shared.ateapi import errors as ate
 from shared.ateapi.convert import Actor, ActorStatus
 
@@ -163,6 +163,11 @@ class SessionActors:
     async def list_sessions(self, template: Template) -> list[Actor]:
         """Every actor created from ``template`` (all pages)."""
         return [a for a in await self.ate.list_all_actors() if owned_by(a, template)]
+
+    async def quiesce_step(self, template: Template, actor_id: str) -> bool:
+        """True once ``actor_id`` (the golden actor) may outlive its template (see
+        `controller.substrate.actor.quiesce_step`); else one SuspendActor."""
+        return await quiesce_step(self.ate, actor_id, template)
 
     async def delete_all_step(self, template: Template, *, exclude: str = "") -> int:
         """One delete step for every session actor of ``template``; the number still present.

@@ -108,3 +108,29 @@ async def delete_step(client: AteApi, actor_id: str, template: tuple[str, str] |
     except ate.Aborted:
         return False
     return False
+
+
+async def quiesce_step(client: AteApi, actor_id: str, template: tuple[str, str]) -> bool:
+    """True once ``actor_id`` is gone, suspended or not ours; else one SuspendActor, False.
+
+    ate-api's SuspendActor loads the actor's template (missing: INTERNAL), and DeleteActor
+    takes only a suspended actor: a golden actor still booting when its owner is deleted must
+    be suspended while its ActorTemplate exists, or it can never be deleted.
+    """
+    if not actor_id:
+        return True
+    try:
+        actor = await client.get_actor(actor_id)
+    except ate.NotFound:
+        return True
+    if not owned_by(actor, template):
+        return True
+    if actor.status in (ActorStatus.SUSPENDED, ActorStatus.UNSPECIFIED):
+        return True
+    try:
+        await client.suspend_actor(actor_id)
+    except ate.NotFound:
+        return True
+    except ate.Aborted:
+        return False
+    return False

@@ -64,7 +64,7 @@ async def apply_crds(kube: KubeClient) -> None:
 
 @contextlib.asynccontextmanager
 async def local_stack(
-    tmp_path: Path, *, replicas: int = 2, auth: Any = None
+    tmp_path: Path, *, replicas: int = 2, auth: Any = None, golden_warmup: float = 0.05
 ) -> AsyncIterator[Stack]:
     """Kube stand-in (our CRDs, namespace team-a, pool of ``replicas``, Secret gw) + simulator."""
     extra = {"auth": auth} if auth is not None else {}
@@ -105,7 +105,9 @@ async def local_stack(
         )
         sim = Simulator(
             SimulatorConfig(
-                kubeconfig=server.kubeconfig_path, serve_debug=False, golden_warmup=0.05
+                kubeconfig=server.kubeconfig_path,
+                serve_debug=False,
+                golden_warmup=golden_warmup,
             )
         )
         ends = await sim.start()

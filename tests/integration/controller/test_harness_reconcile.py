@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +16,11 @@ from controller.substrate.defaults import SubstrateDefaults
 from controller.substrate.router_probe import RouterProbe
 from shared.api.keys import ObjectKey
 from shared.ateapi import errors as ate
+from shared.ateapi.convert import ActorStatus
 from shared.errors import TerminalError
 from shared.kube import errors as kerr
 from shared.kube.resources import ACTOR_TEMPLATE, AGENT_HARNESS, SECRET
-from tests.integration.controller.conftest import Stack, eventually
+from tests.integration.controller.conftest import Stack, eventually, local_stack
 
 CONFIG = ControllerConfig(not_ready_requeue=0.05, no_free_workers_requeue=0.05)
 
@@ -257,3 +259,38 @@ async def test_ate_api_down_is_reported_and_recovers(stack: Stack) -> None:
     finally:
         await dead.close()
         await probe.close()
+
+
+async def test_delete_before_ready_suspends_the_booting_golden_actor_before_its_template(
+    tmp_path: Path,
+) -> None:
+    """A harness deleted while its template's golden actor is still warming up (RUNNING):
+    the golden actor is suspended while the ActorTemplate exists (ate-api's SuspendActor needs
+    it), then the template and the actor go, and the harness with them."""
+    async with local_stack(tmp_path, golden_warmup=120) as stack:
+        rec, probe = reconciler(stack)
+        key = ObjectKey("team-a", "claw")
+        await stack.kube.create(AGENT_HARNESS, harness())
+        try:
+
+            async def golden_actor() -> Any:
+                with contextlib.suppress(TerminalError):
+                    await rec(key)
+                try:
+                    template = await stack.kube.get(ACTOR_TEMPLATE, "claw", "team-a")
+                    golden = str((template.get("status") or {}).get("goldenActorID") or "")
+                    return await stack.ate.get_actor(golden) if golden else None
+                except (kerr.NotFound, ate.NotFound):
+                    return None
+
+            actor = await eventually(
+                golden_actor, lambda a: a is not None and a.status == ActorStatus.RUNNING
+            )
+            await stack.kube.delete(AGENT_HARNESS, "claw", "team-a")
+            await converge(rec, stack, key, lambda o: o is None, timeout=30)
+            with pytest.raises(ate.NotFound):
+                await stack.ate.get_actor(actor.actor_id)
+            with pytest.raises(kerr.NotFound):
+                await stack.kube.get(ACTOR_TEMPLATE, "claw", "team-a")
+        finally:
+            await probe.close()
