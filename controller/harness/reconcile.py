@@ -209,9 +209,11 @@ class HarnessReconciler(ObjectReconciler):
         self, harness: dict[str, Any], wanted: list[st.Cond], extra: dict[str, Any] | None = None
     ) -> None:
         now = now_rfc3339(self.d.clock())
-        ready = await objects.write_status(self.d.kube, AGENT_HARNESS, harness, wanted, now, extra)
-        if ready is not None:
-            await self.turned_ready(harness, ready)
+        await self.write_ready_aware(
+            harness,
+            wanted,
+            lambda: objects.write_status(self.d.kube, AGENT_HARNESS, harness, wanted, now, extra),
+        )
 
     # --- delete -----------------------------------------------------------------------------
 

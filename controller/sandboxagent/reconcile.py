@@ -237,8 +237,9 @@ class SandboxAgentReconciler(ObjectReconciler):
         return True
 
     async def _write(self, agent: dict[str, Any], wanted: list[st.Cond]) -> None:
-        ready = await objects.write_status(
-            self.d.kube, SANDBOX_AGENT, agent, wanted, now_rfc3339(self.d.clock())
+        now = now_rfc3339(self.d.clock())
+        await self.write_ready_aware(
+            agent,
+            wanted,
+            lambda: objects.write_status(self.d.kube, SANDBOX_AGENT, agent, wanted, now),
         )
-        if ready is not None:
-            await self.turned_ready(agent, ready)

@@ -12,8 +12,9 @@ happy path). Outcomes:
 | raises `kerr.Invalid` (API refused what we built) | the kind's failure condition | Warning | resync period |
 | raises anything else                      | -                               | -       | backoff (workers) |
 
-A status write that turns Ready True goes through `turned_ready`: a Normal event and one
-``kagent_substrate_time_to_ready_seconds`` observation per transition.
+A status write that turns Ready True goes through `write_ready_aware`: a Normal event (recorded
+just before the write) and one ``kagent_substrate_time_to_ready_seconds`` observation per
+transition.
 
 Deletion: finalizer absent -> done; the skip-cleanup annotation -> event, release; otherwise the
 kind's `delete_actors` step until it reports done (polled faster while within the delete
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Protocol
 
 from controller.runtime.result import Result
@@ -109,12 +110,20 @@ class ObjectReconciler(abc.ABC):
 
     # --- what the kinds call ----------------------------------------------------------------
 
-    async def turned_ready(self, obj: Obj, ready: objects.Cond) -> None:
-        """A status write turned Ready True (`objects.write_status` returned ``ready``; ``obj``
-        as read before it): one Normal event and one time-to-Ready observation."""
-        if self.metrics is not None:
+    async def write_ready_aware(
+        self,
+        obj: Obj,
+        wanted: list[objects.Cond],
+        write: Callable[[], Awaitable[objects.Cond | None]],
+    ) -> None:
+        """Run ``write`` (a status write of ``wanted`` on ``obj``, as read before it). When it
+        turns Ready True: the Normal event first, so whoever sees Ready finds the event too (no
+        write trails convergence), and one time-to-Ready observation once the write landed."""
+        ready = objects.became_ready(obj, wanted)
+        if ready is not None:
+            await self.events(obj, "Normal", "Ready", "Reconcile", ready.message)
+        if await write() is not None and self.metrics is not None:
             self.metrics.ready(self.kind, obj, self.clock())
-        await self.events(obj, "Normal", "Ready", "Reconcile", ready.message)
 
     # --- the skeleton ----------------------------------------------------------------------
 
