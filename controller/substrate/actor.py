@@ -78,6 +78,31 @@ async def ensure_actor(client: AteApi, candidates: list[str], template: tuple[st
     )
 
 
+async def _ours(client: AteApi, actor_id: str, template: tuple[str, str] | None) -> Actor | None:
+    """The actor, or None when there is none to act on: no id, absent, or another template's
+    (a colliding id: never touched). ``template`` None skips the ownership check."""
+    if not actor_id:
+        return None
+    try:
+        actor = await client.get_actor(actor_id)
+    except ate.NotFound:
+        return None
+    if template is not None and not owned_by(actor, template):
+        return None
+    return actor
+
+
+async def _suspend_step(client: AteApi, actor_id: str) -> bool:
+    """One SuspendActor; True when the actor turned out to be gone."""
+    try:
+        await client.suspend_actor(actor_id)
+    except ate.NotFound:
+        return True
+    except ate.Aborted:
+        return False
+    return False
+
+
 async def delete_step(client: AteApi, actor_id: str, template: tuple[str, str] | None) -> bool:
     """One mutating call towards "actor gone"; True when it is gone (or not ours).
 
@@ -85,14 +110,9 @@ async def delete_step(client: AteApi, actor_id: str, template: tuple[str, str] |
     delete refused as not suspended -> suspend next pass. ``template`` None skips the
     ownership check (the id was recorded by us).
     """
-    if not actor_id:
+    actor = await _ours(client, actor_id, template)
+    if actor is None:
         return True
-    try:
-        actor = await client.get_actor(actor_id)
-    except ate.NotFound:
-        return True
-    if template is not None and not owned_by(actor, template):
-        return True  # someone else's actor with a colliding id: never touch it
     if actor.status in (ActorStatus.SUSPENDED, ActorStatus.UNSPECIFIED):
         try:
             await client.delete_actor(actor_id)
@@ -101,13 +121,7 @@ async def delete_step(client: AteApi, actor_id: str, template: tuple[str, str] |
         except ate.NotSuspended:
             return False
         return False  # confirmed gone on the next pass
-    try:
-        await client.suspend_actor(actor_id)
-    except ate.NotFound:
-        return True
-    except ate.Aborted:
-        return False
-    return False
+    return await _suspend_step(client, actor_id)
 
 
 async def quiesce_step(client: AteApi, actor_id: str, template: tuple[str, str]) -> bool:
@@ -117,20 +131,7 @@ async def quiesce_step(client: AteApi, actor_id: str, template: tuple[str, str])
     takes only a suspended actor: a golden actor still booting when its owner is deleted must
     be suspended while its ActorTemplate exists, or it can never be deleted.
     """
-    if not actor_id:
+    actor = await _ours(client, actor_id, template)
+    if actor is None or actor.status in (ActorStatus.SUSPENDED, ActorStatus.UNSPECIFIED):
         return True
-    try:
-        actor = await client.get_actor(actor_id)
-    except ate.NotFound:
-        return True
-    if not owned_by(actor, template):
-        return True
-    if actor.status in (ActorStatus.SUSPENDED, ActorStatus.UNSPECIFIED):
-        return True
-    try:
-        await client.suspend_actor(actor_id)
-    except ate.NotFound:
-        return True
-    except ate.Aborted:
-        return False
-    return False
+    return await _suspend_step(client, actor_id)
