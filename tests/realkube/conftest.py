@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -56,7 +57,27 @@ def crds(plane: ControlPlane) -> subprocess.CompletedProcess[str]:
     """Our two CRDs and the test CRDs (ActorTemplate, WorkerPool, ModelConfig), Established."""
     out = kubectl_as(plane, "apply", "-f", str(CHART_CRDS), "-f", str(TEST_CRDS))
     kubectl_as(plane, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+    _wait_openapi_published(plane, "kagent.dev/v1alpha2", ("AgentHarness", "SandboxAgent"))
     return out
+
+
+def _wait_openapi_published(
+    plane: ControlPlane, group_version: str, kinds: tuple[str, ...]
+) -> None:
+    """Wait until the apiserver's OpenAPI v3 document for ``group_version`` holds ``kinds``.
+
+    Established comes first; the OpenAPI controller publishes a CRD's schema a moment later,
+    and ``kubectl explain`` reads that document ("couldn't find resource" until then).
+    """
+    deadline = time.monotonic() + 60
+    path = f"/openapi/v3/apis/{group_version}"
+    while True:
+        got = kubectl_as(plane, "get", "--raw", path, check=False)
+        if got.returncode == 0 and all(f'.{kind}"' in got.stdout for kind in kinds):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} still lacks {kinds} after 60 s: {got.stderr.strip()}")
+        time.sleep(0.2)
 
 
 @pytest.fixture
