@@ -100,7 +100,9 @@ class SandboxAgentReconciler(ObjectReconciler):
         elif objects.template_ready(template):
             ready, result = st.workload_ready(), Result(requeue_after=cfg.resync_period)
         else:
-            ready, result = st.template_not_ready(), Result(requeue_after=cfg.not_ready_requeue)
+            # No timer: the ActorTemplate watch (Owns) re-enqueues the agent when the template's
+            # status changes, as the reference does (spec/sandboxagent_helm.md §5.3).
+            ready, result = st.template_not_ready(), Result()
         await self._write(agent, [st.accepted(), st.unsupported(agent.get("spec") or {}), ready])
         return result
 

@@ -82,6 +82,16 @@ async def test_apply_ready_objects_and_steady_state(stack: Stack, sa: Harness) -
     assert s2["metadata"]["resourceVersion"] == rv["secret"]
 
 
+async def test_template_not_ready_waits_for_the_template_watch_not_a_timer(
+    stack: Stack, sa: Harness
+) -> None:
+    await stack.kube.create(SANDBOX_AGENT, sandbox_agent())
+    # The first pass creates the template, which has no status yet.
+    result = await sa.rec(ObjectKey("team-a", "helper"))
+    assert condition(await sa.get("helper"), "Ready")["reason"] == "ActorTemplateNotReady"
+    assert result.requeue_after is None
+
+
 async def test_missing_pool_then_created_heals(stack: Stack, sa: Harness) -> None:
     agent = sandbox_agent("nopool")
     agent["spec"]["substrate"]["workerPoolRef"]["name"] = "later"
