@@ -583,6 +583,9 @@ class ControllerFigures:
     window: float
     create_s: float = 0.0
     ready_s: float = 0.0
+    milestones: dict[str, list[float]] = field(default_factory=dict)
+    """Seconds from the first create to each harness's first ``ActorTemplateReady=True`` and
+    ``Ready=True``, sorted: where in the pipeline the time goes."""
     converge: dict[tuple[str, str], int] = field(default_factory=dict)
     steady: dict[tuple[str, str], int] = field(default_factory=dict)
     server_s: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -601,6 +604,7 @@ class ControllerFigures:
             "count": self.count,
             "create_s": round(self.create_s, 2),
             "ready_s": round(self.ready_s, 2),
+            "milestones_s": {k: spread(v) for k, v in self.milestones.items()},
             "converge_requests": keyed(self.converge),
             "writes_per_harness": round(writes(self.converge) / self.count, 2),
             "steady_window_s": self.window,
@@ -633,21 +637,23 @@ async def drive_controller(stack: LocalStack, args: argparse.Namespace) -> Contr
         log(f"(2) creating {n} harnesses (concurrency {args.concurrency}) ...")
         res.load = load_average()
         t0 = time.monotonic()
-        watcher = asyncio.create_task(
-            watch_until(
-                api,
-                hp,
-                rv,
-                lambda s: len(s) == n and all(is_ready(o) for o in s.values()),
-                state,
-                args.timeout,
-            )
-        )
+        seen: dict[str, dict[str, float]] = {c: {} for c in MILESTONES}
+
+        def done(s: dict[str, dict[str, Any]]) -> bool:
+            now = time.monotonic() - t0
+            for name, obj in s.items():
+                for ctype, at in seen.items():
+                    if name not in at and condition_true(obj, ctype):
+                        at[name] = now
+            return len(s) == n and all(is_ready(o) for o in s.values())
+
+        watcher = asyncio.create_task(watch_until(api, hp, rv, done, state, args.timeout))
         await asyncio.gather(*(api.call("POST", hp, minimal_harness(x, ns)) for x in names))
         res.create_s = time.monotonic() - t0
         log(f"  created in {res.create_s:.1f}s; waiting for Ready ...")
         await watcher
         res.ready_s = time.monotonic() - t0
+        res.milestones = {c: sorted(at.values()) for c, at in seen.items()}
         cpu1 = cpu_by_process(roots)
         res.cpu_s = {k: v - cpu0.get(k, 0.0) for k, v in cpu1.items()}
         converged = audit.snapshot()
@@ -660,6 +666,23 @@ async def drive_controller(stack: LocalStack, args: argparse.Namespace) -> Contr
         await asyncio.sleep(args.window)
         res.steady = diff(audit.snapshot(), converged)
     return res
+
+
+MILESTONES = ("ActorTemplateReady", "Ready")
+
+
+def condition_true(obj: dict[str, Any], ctype: str) -> bool:
+    """The object's ``ctype`` condition is True (any generation)."""
+    conds = (obj.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == ctype and c.get("status") == "True" for c in conds)
+
+
+def spread(seconds: list[float]) -> dict[str, float]:
+    """First, median and last of sorted ``seconds``."""
+    if not seconds:
+        return {}
+    mid = seconds[len(seconds) // 2]
+    return {"first": round(seconds[0], 2), "median": round(mid, 2), "last": round(seconds[-1], 2)}
 
 
 def controller_table(res: ControllerFigures) -> tuple[str, bool]:
@@ -679,6 +702,13 @@ def controller_table(res: ControllerFigures) -> tuple[str, bool]:
         f"<= {READY_GOAL_S:.0f} s for 1,000 (pro rata {pro_rata:.0f} s)",
         res.ready_s <= max(pro_rata, 1.0),
     )
+    for ctype in MILESTONES:
+        at = spread(res.milestones.get(ctype, []))
+        if at:
+            text = (
+                f"first {at['first']:.1f} s, median {at['median']:.1f} s, last {at['last']:.1f} s"
+            )
+            row(f"  {ctype}=True reached", text)
     row(
         "controller API requests per harness, to Ready",
         f"{sum(res.converge.values()) / n:.2f}",

@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds before the golden snapshot (reference: 20)",
     )
     p.add_argument(
+        "--template-workers",
+        type=int,
+        default=4,
+        help="ActorTemplates reconciled at once (one key never twice at a time)",
+    )
+    p.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -90,6 +96,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
             raise InputError(f"--{flag.replace('_', '-')} must be a port 0..65535")
     if args.workers < 0:
         raise InputError("--workers must not be negative")
+    if args.template_workers < 1:
+        raise InputError("--template-workers must be at least 1")
     for flag in ("resume_delay", "suspend_delay", "golden_warmup"):
         if getattr(args, flag) < 0:
             raise InputError(f"--{flag.replace('_', '-')} must not be negative")
@@ -117,6 +125,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         faults=faults,
         kubeconfig=args.kubeconfig,
         golden_warmup=args.golden_warmup,
+        template_workers=args.template_workers,
     )
 
 

@@ -136,7 +136,9 @@ class KubeStatusWriter:
 
 
 class TemplateLoop:
-    """De-duplicating key queue + one worker running `TemplateController` with backoff."""
+    """De-duplicating key queue + ``template_workers`` workers running `TemplateController`
+    with backoff; a key is never reconciled by two workers at once (an event for a key in
+    progress queues it again once that pass ends), as in controller-runtime."""
 
     def __init__(self, sim: Simulator, api: client.CustomObjectsApi) -> None:
         self.sim = sim
@@ -144,6 +146,8 @@ class TemplateLoop:
         self.cache: dict[Key, dict[str, Any]] = {}
         self.queue: asyncio.Queue[Key] = asyncio.Queue()
         self.queued: set[Key] = set()
+        self.busy: set[Key] = set()
+        self.dirty: set[Key] = set()
         self.failures: dict[Key, int] = {}
         self.controller = TemplateController(
             ControlOps(sim.control),
@@ -152,8 +156,10 @@ class TemplateLoop:
         )
 
     def enqueue(self, key: Key) -> None:
-        """Queue ``key`` unless already queued."""
-        if key not in self.queued:
+        """Queue ``key`` unless already queued (or after its pass in progress ends)."""
+        if key in self.busy:
+            self.dirty.add(key)
+        elif key not in self.queued:
             self.queued.add(key)
             self.queue.put_nowait(key)
 
@@ -183,29 +189,44 @@ class TemplateLoop:
         self.enqueue(key)
 
     async def work(self) -> None:
-        """Reconcile queued keys forever."""
+        """Reconcile queued keys forever, ``template_workers`` at a time."""
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, self.sim.config.template_workers)):
+                group.create_task(self._worker())
+
+    async def _worker(self) -> None:
         while True:
             key = await self.queue.get()
             self.queued.discard(key)
             obj = self.cache.get(key)
             if obj is None:
                 continue
+            self.busy.add(key)
             try:
-                again = await self.controller.reconcile(obj)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.failures[key] = self.failures.get(key, 0) + 1
-                log.warning("ActorTemplate %s/%s: %s", *key, exc)
-                self._later(key, backoff(self.failures[key]))
-                continue
-            self.failures.pop(key, None)
-            latest = self.cache.get(key, obj)
-            self.sim.control.put_template(template_info(latest))
-            phase = (latest.get("status") or {}).get("phase") or ""
-            self.sim.template_phases[f"{key[0]}/{key[1]}"] = phase
-            if again is not None:
-                self._later(key, again)
+                await self._reconcile(key, obj)
+            finally:
+                self.busy.discard(key)
+                if key in self.dirty:
+                    self.dirty.discard(key)
+                    self.enqueue(key)
+
+    async def _reconcile(self, key: Key, obj: dict[str, Any]) -> None:
+        try:
+            again = await self.controller.reconcile(obj)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.failures[key] = self.failures.get(key, 0) + 1
+            log.warning("ActorTemplate %s/%s: %s", *key, exc)
+            self._later(key, backoff(self.failures[key]))
+            return
+        self.failures.pop(key, None)
+        latest = self.cache.get(key, obj)
+        self.sim.control.put_template(template_info(latest))
+        phase = (latest.get("status") or {}).get("phase") or ""
+        self.sim.template_phases[f"{key[0]}/{key[1]}"] = phase
+        if again is not None:
+            self._later(key, again)
 
 
 async def _pool_event(
