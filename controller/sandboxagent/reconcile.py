@@ -104,6 +104,8 @@ class SandboxAgentReconciler(ObjectReconciler):
             # status changes, as the reference does (spec/sandboxagent_helm.md §5.3).
             ready, result = st.template_not_ready(), Result()
         await self._write(agent, [st.accepted(), st.unsupported(agent.get("spec") or {}), ready])
+        if rollout.retired_ids(agent):  # previous golden actors still to delete: keep stepping
+            return Result(requeue_after=cfg.not_ready_requeue)
         return result
 
     async def _ensure_objects(self, agent: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -16,7 +16,7 @@ from controller.sandboxagent.rollout import RETIRED_GOLDEN
 from shared.api.keys import ObjectKey
 from shared.kube.resources import ACTOR_TEMPLATE, SANDBOX_AGENT, SECRET
 from tests.integration.controller.conftest import eventually
-from tests.integration.gateway.conftest import GatewayStack
+from tests.integration.gateway.conftest import CONFIG, GatewayStack
 from tests.integration.sandboxagent.conftest import condition
 
 
@@ -74,8 +74,11 @@ async def test_edited_agent_answers_new_session_with_new_config(gws: GatewayStac
 
     # the previous golden actor is deleted on later passes, and then forgotten
     async def retired() -> Any:
-        await gws.rec(ObjectKey("team-a", "drift"))
+        result = await gws.rec(ObjectKey("team-a", "drift"))
         agent = await gws.stack.kube.get(SANDBOX_AGENT, "drift", "team-a")
+        if (agent["metadata"].get("annotations") or {}).get(RETIRED_GOLDEN):
+            # still stepping: a short requeue, not the resync period
+            assert result.requeue_after == CONFIG.not_ready_requeue
         ids = {a.actor_id for a in await gws.stack.ate.list_all_actors()}
         return old_golden in ids, (agent["metadata"].get("annotations") or {}).get(RETIRED_GOLDEN)
 
